@@ -1,0 +1,5 @@
+import sys
+
+from graphcl.cli import main
+
+sys.exit(main())
