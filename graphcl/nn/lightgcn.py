@@ -1,0 +1,76 @@
+"""LightGCN propagation: ``E^(k+1) = Â E^(k)`` over the normalised bipartite adjacency.
+
+The final embedding combines layers with ``combine`` ("mean" or "sum") over layers
+``0..K`` (``include_layer0=True``, LightGCN/LightGCL) or ``1..K`` (SimGCL/XSimGCL). A view
+generator can hook into propagation in two ways: pass one adjacency per layer (random-walk
+augmentation) and/or a ``perturb(h, layer) -> h`` callback applied after each layer
+(SimGCL embedding noise).
+"""
+from __future__ import annotations
+
+from typing import Callable, List, Literal, Optional, Sequence, Tuple, Union
+
+import torch
+from torch import nn
+
+from graphcl.graph.sparse import sym_spmm
+
+Perturb = Callable[[torch.Tensor, int], torch.Tensor]
+
+
+def combine_layers(layers: Sequence[torch.Tensor], combine: str = "mean", include_layer0: bool = True) -> torch.Tensor:
+    """Mean or sum of ``layers`` (layer 0 first), optionally skipping layer 0."""
+    used = list(layers if include_layer0 or len(layers) == 1 else layers[1:])
+    stacked = torch.stack(used, 0)
+    return stacked.mean(0) if combine == "mean" else stacked.sum(0)
+
+
+class LightGCNEncoder(nn.Module):
+    """Embedding table for users and items (items after users) plus parameter-free propagation.
+
+    Args:
+        num_users, num_items: sizes of the two node sets.
+        dim: embedding size.
+        layers: number of propagation steps K (0 gives plain matrix factorisation).
+        combine: "mean" or "sum" of the used layers.
+        include_layer0: whether the ego embedding E^(0) enters the combination.
+        init_std: std of the normal initialisation (LightGCN's official value is 0.1);
+            ``None`` uses Xavier-uniform (SELFRec/SimGCL convention).
+    """
+
+    def __init__(self, num_users: int, num_items: int, dim: int = 64, layers: int = 2,
+                 combine: Literal["mean", "sum"] = "mean", include_layer0: bool = True,
+                 init_std: Optional[float] = 0.1) -> None:
+        super().__init__()
+        self.num_users, self.num_items = num_users, num_items
+        self.layers, self.combine, self.include_layer0 = layers, combine, include_layer0
+        self.embedding = nn.Embedding(num_users + num_items, dim)
+        if init_std is None:
+            nn.init.xavier_uniform_(self.embedding.weight)
+        else:
+            nn.init.normal_(self.embedding.weight, std=init_std)
+
+    def propagate(self, adj: Union[torch.Tensor, Sequence[torch.Tensor]], ego: Optional[torch.Tensor] = None,
+                  perturb: Optional[Perturb] = None) -> List[torch.Tensor]:
+        """All layer outputs ``[E^(0), ..., E^(K)]`` (each (U+I) x d).
+
+        ``adj``: one normalised adjacency, or one per layer. ``ego``: start embedding
+        (defaults to the table). ``perturb(h, k)`` is applied to each propagated layer k>=1.
+        """
+        h = self.embedding.weight if ego is None else ego
+        out = [h]
+        for k in range(self.layers):
+            a = adj[k] if isinstance(adj, (list, tuple)) else adj
+            h = sym_spmm(a, h)
+            if perturb is not None:
+                h = perturb(h, k + 1)
+            out.append(h)
+        return out
+
+    def forward(self, adj: Union[torch.Tensor, Sequence[torch.Tensor]], perturb: Optional[Perturb] = None) -> torch.Tensor:
+        """Final (U+I) x d embeddings combined over layers."""
+        return combine_layers(self.propagate(adj, perturb=perturb), self.combine, self.include_layer0)
+
+    def split(self, emb: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(user, item) blocks of a (U+I) x d matrix."""
+        return emb[: self.num_users], emb[self.num_users:]

@@ -1,0 +1,1 @@
+"""Tasks wire data, a model, the trainer and an evaluator into one run."""

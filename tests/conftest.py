@@ -1,0 +1,22 @@
+"""Shared fixtures. Benchmark data tests read GRAPHCL_DATA and skip visibly when it is absent."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    """The folder laid out like ``shared/datasets`` (GRAPHCL_DATA), or skip."""
+    root = os.environ.get("GRAPHCL_DATA")
+    if not root:
+        pytest.skip("GRAPHCL_DATA is not set: benchmark-data test skipped")
+    path = Path(root)
+    if not path.is_dir():
+        pytest.skip(f"GRAPHCL_DATA={root} does not exist: benchmark-data test skipped")
+    return path
