@@ -10,6 +10,14 @@ import torch
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
+def pytest_configure(config):
+    # Keep the parsed-dataset and pretraining caches of a test run out of the user's home.
+    if "GRAPHCL_CACHE" not in os.environ:
+        import tempfile
+
+        os.environ["GRAPHCL_CACHE"] = tempfile.mkdtemp(prefix="graphcl-test-cache-")
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     """The folder laid out like ``shared/datasets`` (GRAPHCL_DATA), or skip."""

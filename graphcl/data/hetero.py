@@ -124,54 +124,81 @@ def _load(root: Path, layout: str, name: str, specs: Dict[str, HeteroSpec]) -> H
     spec = specs[name]
     counts = {letter: n for letter, (_, n) in spec.types.items()}
     names = {letter: type_name for letter, (type_name, _) in spec.types.items()}
-    target = names[spec.target]
     n_target = counts[spec.target]
 
-    data = HeteroData()
-    for letter, (type_name, n) in spec.types.items():
-        data[type_name].num_nodes = n
-    for letter in spec.features:
-        data[names[letter]].x = _read_features(folder / f"{letter}_feat.npz", counts[letter])
-
+    features = {letter: _read_features(folder / f"{letter}_feat.npz", counts[letter]) for letter in spec.features}
     labels = _read_labels(folder / "labels.npy", n_target, spec.num_classes)
-    data[target].y = torch.from_numpy(labels)
-    for size in SPLIT_SIZES:
-        for part in ("train", "val", "test"):
-            path = folder / f"{part}_{size}.npy"
-            data[target][f"{part}_{size}"] = torch.from_numpy(_read_index(path, n_target))
-
-    relations: Dict[str, sp.csr_matrix] = {}
-    for stem in spec.relations:
-        src, dst = stem[0], stem[1]
-        mat = _read_relation(folder / f"{stem}.txt", counts[src], counts[dst], spec.sep)
-        relations[stem] = mat
-        relations[stem[::-1]] = mat.T.tocsr()
-        _put_edges(data, (names[src], stem, names[dst]), mat, weighted=False)
-        _put_edges(data, (names[dst], stem[::-1], names[src]), relations[stem[::-1]], weighted=False)
-
-    for mp in spec.metapaths:
-        path = folder / f"{mp}.npz"
-        if path.exists():
-            mat = _read_square(path, n_target)
-        else:
-            mat = metapath_counts(relations, mp)
-        _put_edges(data, (target, mp, target), mat, weighted=True)
-
+    splits = {
+        f"{part}_{size}": _read_index(folder / f"{part}_{size}.npy", n_target)
+        for size in SPLIT_SIZES
+        for part in ("train", "val", "test")
+    }
+    relations = {
+        stem: _read_relation(folder / f"{stem}.txt", counts[stem[0]], counts[stem[1]], spec.sep) for stem in spec.relations
+    }
+    metapaths = {mp: _read_square(folder / f"{mp}.npz", n_target) for mp in spec.metapaths if (folder / f"{mp}.npz").exists()}
+    neighbours = {}
     for nei_path in sorted(folder.glob("nei_*")):
         suffix = nei_path.stem[len("nei_"):]
-        last = suffix[-1]
-        if last not in names:
-            raise DataError(nei_path, f"neighbour type {last!r} is not a node type of {name}")
-        mat = _read_neighbours(nei_path, n_target, counts[last])
-        _put_edges(data, (target, f"nei_{suffix}", names[last]), mat, weighted=False)
-
+        if suffix[-1] not in names:
+            raise DataError(nei_path, f"neighbour type {suffix[-1]!r} is not a node type of {name}")
+        neighbours[suffix] = _read_neighbours(nei_path, n_target, counts[suffix[-1]])
     pos = folder / "pos.npz"
-    if pos.exists():
-        _put_edges(data, (target, "pos", target), _read_square(pos, n_target), weighted=False)
+    positives = _read_square(pos, n_target) if pos.exists() else None
+    spec_metapaths = {mp: metapaths.get(mp) for mp in spec.metapaths}
+    return assemble_hetero(
+        name, spec.types, spec.target, relations, spec_metapaths, list(spec.schema), labels, splits,
+        features=features, neighbours=neighbours, positives=positives,
+    )
 
-    data.target = target
-    data.metapaths = list(spec.metapaths)
-    data.schema_types = [names[letter] for letter in spec.schema]
+
+def assemble_hetero(
+    name: str,
+    types: Dict[str, Tuple[str, int]],
+    target: str,
+    relations: Dict[str, sp.spmatrix],
+    metapaths: Dict[str, Optional[sp.spmatrix]],
+    schema: List[str],
+    labels: np.ndarray,
+    splits: Dict[str, np.ndarray],
+    features: Optional[Dict[str, torch.Tensor]] = None,
+    neighbours: Optional[Dict[str, sp.spmatrix]] = None,
+    positives: Optional[sp.spmatrix] = None,
+) -> HeteroData:
+    """Build graphcl's ``HeteroData`` layout (module docstring) from in-memory parts.
+
+    ``types`` maps letters to ``(type name, node count)``; ``relations`` maps two-letter
+    stems (``"pa"``) to binary ``|a| x |b|`` matrices; ``metapaths`` maps letter strings to a
+    target x target matrix or ``None`` (then computed by :func:`metapath_counts`); ``schema``
+    lists the letters of the network-schema neighbour types; ``labels`` are ``0..C-1``;
+    ``splits`` maps names such as ``"train_20"`` to node indices.
+    """
+    names = {letter: type_name for letter, (type_name, _) in types.items()}
+    target_name = names[target]
+    data = HeteroData()
+    for letter, (type_name, n) in types.items():
+        data[type_name].num_nodes = n
+    for letter, x in (features or {}).items():
+        data[names[letter]].x = x
+    data[target_name].y = torch.as_tensor(labels, dtype=torch.long)
+    for key, idx in splits.items():
+        data[target_name][key] = torch.as_tensor(idx, dtype=torch.long)
+    both: Dict[str, sp.csr_matrix] = {}
+    for stem, mat in relations.items():
+        mat = sp.csr_matrix(mat, dtype=np.float64)
+        both[stem] = mat
+        both[stem[::-1]] = mat.T.tocsr()
+        _put_edges(data, (names[stem[0]], stem, names[stem[1]]), mat, weighted=False)
+        _put_edges(data, (names[stem[1]], stem[::-1], names[stem[0]]), both[stem[::-1]], weighted=False)
+    for mp, mat in metapaths.items():
+        _put_edges(data, (target_name, mp, target_name), metapath_counts(both, mp) if mat is None else mat, weighted=True)
+    for suffix, mat in (neighbours or {}).items():
+        _put_edges(data, (target_name, f"nei_{suffix}", names[suffix[-1]]), mat, weighted=False)
+    if positives is not None:
+        _put_edges(data, (target_name, "pos", target_name), positives, weighted=False)
+    data.target = target_name
+    data.metapaths = list(metapaths)
+    data.schema_types = [names[letter] for letter in schema]
     data.letters = dict(names)
     data.dataset = name
     return data
@@ -247,7 +274,7 @@ def _read_features(path: Path, n: int) -> torch.Tensor:
         raise DataError(path, f"has {mat.shape[0]} rows, expected {n} nodes")
     coo = sp.coo_matrix(mat)
     index = torch.from_numpy(np.stack([coo.row, coo.col]).astype(np.int64))
-    return torch.sparse_coo_tensor(index, torch.from_numpy(coo.data.astype(np.float32)), coo.shape).coalesce()
+    return torch.sparse_coo_tensor(index, torch.from_numpy(coo.data.astype(np.float32)), coo.shape, check_invariants=False).coalesce()
 
 
 def _read_labels(path: Path, n: int, num_classes: int) -> np.ndarray:
@@ -333,19 +360,22 @@ def node_features(data: HeteroData, node_type: str) -> torch.Tensor:
     """Input features of ``node_type``: rows normalised to sum 1, or one-hot ids when absent.
 
     Row normalisation follows HeCo's preprocessing; a type without a feature file gets the
-    sparse identity (HeCo's one-hot ids). Sparse inputs stay sparse (COO ``float32``).
+    sparse identity (HeCo's one-hot ids). Sparse inputs stay sparse (COO ``float32``). Dense
+    features with negative entries (DBLP's word vectors) are returned unchanged.
     """
     store = data[node_type]
     n = store.num_nodes
     if "x" not in store:
         idx = torch.arange(n)
-        return torch.sparse_coo_tensor(torch.stack([idx, idx]), torch.ones(n), (n, n)).coalesce()
+        return torch.sparse_coo_tensor(torch.stack([idx, idx]), torch.ones(n), (n, n), check_invariants=False).coalesce()
     x = store.x
     if x.is_sparse:
         x = x.coalesce()
         row = x.indices()[0]
         sums = torch.zeros(n).index_add_(0, row, x.values())
         inv = torch.where(sums != 0, 1.0 / sums, torch.zeros_like(sums))
-        return torch.sparse_coo_tensor(x.indices(), x.values() * inv[row], x.shape).coalesce()
+        return torch.sparse_coo_tensor(x.indices(), x.values() * inv[row], x.shape, check_invariants=False).coalesce()
+    if (x < 0).any():
+        return x  # signed dense embeddings (DBLP terms) are used as given
     sums = x.sum(1, keepdim=True)
     return x / torch.where(sums != 0, sums, torch.ones_like(sums))

@@ -15,6 +15,11 @@ MODELS: Dict[str, str] = {
     "pop": "graphcl.models.pop:MostPop",
     "lightgcn": "graphcl.models.lightgcn:LightGCN",
     "mf": "graphcl.models.lightgcn:BPRMF",
+    "gcl": "graphcl.models.gcl:GCL",
+    "sgl": "graphcl.models.sgl:SGL",
+    "simgcl": "graphcl.models.simgcl:SimGCL",
+    "xsimgcl": "graphcl.models.xsimgcl:XSimGCL",
+    "lightgcl": "graphcl.models.lightgcl:LightGCL",
 }
 
 

@@ -22,6 +22,7 @@ import yaml
 
 from graphcl.config import ConfigError, check_fraction, from_dict, to_dict
 from graphcl.data.interaction import InteractionData
+from graphcl.data.registry import load_dataset
 from graphcl.data.sampler import BPRSampler
 from graphcl.eval.ranking import METRICS, RankingEvaluator
 from graphcl.models.registry import get_model
@@ -73,6 +74,12 @@ class RecConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     params: Dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        computed = {f"{m}@{k}" for m in self.eval.metrics for k in self.eval.ks}
+        if self.train.metric not in computed:
+            raise ConfigError(f"train.metric {self.train.metric!r} is not among the evaluated metrics "
+                              f"({', '.join(sorted(computed))}); adjust eval.ks / eval.metrics")
+
     def model_config(self):
         cls = get_model(self.model)
         return from_dict(cls.Config, self.params, "params")
@@ -80,10 +87,6 @@ class RecConfig:
 
 def load_interactions(cfg: RecConfig) -> InteractionData:
     """Resolve ``cfg.dataset`` (registered name or path) and apply the protocol's splits."""
-    try:
-        from graphcl.data.registry import load_dataset
-    except ModuleNotFoundError:  # TEMP until the registry lands
-        load_dataset = _fallback_load
     data = load_dataset(cfg.dataset, data_dir=cfg.data.data_dir, format=cfg.data.format,
                         split=cfg.data.split, seed=cfg.data.seed, order=cfg.data.order)
     if not isinstance(data, InteractionData):
@@ -94,16 +97,6 @@ def load_interactions(cfg: RecConfig) -> InteractionData:
         data = data.with_valid_split(cfg.data.valid_ratio, cfg.data.seed)
     data.check_test_users_have_train()
     return data
-
-
-def _fallback_load(name, data_dir=None, format=None, split=(0.8, 0.1, 0.1), seed=2020, order="RO"):
-    from graphcl.data.bundled import ml100k_path
-    if name == "ml-100k":
-        return InteractionData.from_recbole_inter(ml100k_path(), split=split, seed=seed, order=order, name="ml-100k")
-    p = Path(name)
-    if p.is_dir():
-        return InteractionData.from_lightgcn(p / "train.txt", p / "test.txt", name=p.name)
-    return InteractionData.from_recbole_inter(p, split=split, seed=seed, order=order)
 
 
 def build_model(cfg: RecConfig, data: InteractionData, device: torch.device):

@@ -1,0 +1,54 @@
+"""InfoNCE between two views of the same nodes (the contrastive loss of SGL, SimGCL, XSimGCL, LightGCL).
+
+For anchors ``a_i`` and positives ``p_i`` (L2-normalised unless ``normalize=False``, then
+raw dot products as in LightGCL's official code), temperature ``tau`` and a
+candidate set ``C`` that contains each positive at ``pos_index[i]``:
+
+    L = mean_i [ -a_i.p_i / tau + log sum_{c in C} exp(a_i.c / tau) ].
+
+With ``candidates=None`` the candidates are the positives themselves (in-batch negatives:
+every other node of the batch is a negative, the SimGCL/XSimGCL convention). Passing all
+nodes of the positive view as ``candidates`` gives the all-node negatives of SGL/LightGCL.
+"""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+
+
+def contrast_logits(anchor: torch.Tensor, positive: torch.Tensor, tau: float,
+                    candidates: Optional[torch.Tensor] = None,
+                    pos_index: Optional[torch.Tensor] = None,
+                    normalize: bool = True) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(pos, logits, pos_index)``: positive scores (B,), candidate scores (B, M) and positive columns (B,).
+
+    Inputs: ``anchor``/``positive`` (B, d), ``candidates`` (M, d) or None (then M = B).
+    Scores are cosine similarities (dot products with ``normalize=False``) divided by ``tau``.
+    """
+    if anchor.shape != positive.shape:
+        raise ValueError(f"anchor and positive must have the same shape, got {tuple(anchor.shape)} and {tuple(positive.shape)}")
+    unit = (lambda x: F.normalize(x, dim=-1)) if normalize else (lambda x: x)
+    a, p = unit(anchor), unit(positive)
+    if candidates is None:
+        c = p
+        pos_index = torch.arange(len(a), device=a.device)
+    else:
+        if pos_index is None:
+            raise ValueError("pos_index (the positive's row in candidates) is required with candidates")
+        c = unit(candidates)
+    pos = (a * p).sum(-1) / tau
+    logits = a @ c.T / tau
+    return pos, logits, pos_index
+
+
+def info_nce(anchor: torch.Tensor, positive: torch.Tensor, tau: float,
+             candidates: Optional[torch.Tensor] = None, pos_index: Optional[torch.Tensor] = None,
+             normalize: bool = True) -> torch.Tensor:
+    """InfoNCE (see module docstring); a scalar averaged over the B anchors."""
+    pos, logits, _ = contrast_logits(anchor, positive, tau, candidates, pos_index, normalize)
+    return (torch.logsumexp(logits, dim=1) - pos).mean()
+
+
+__all__ = ["contrast_logits", "info_nce"]

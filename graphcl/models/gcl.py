@@ -1,0 +1,252 @@
+"""Graph contrastive recommendation as a composition: any view generator with any contrastive loss.
+
+The model is LightGCN plus a contrastive term over views of the user/item embeddings:
+
+    loss = BPR(rec) + lam * [ CL(views; batch users) + CL(views; batch items) ] + L2
+
+* ``view`` picks how the views (and the embedding ``rec`` that the BPR loss sees) are made:
+
+  - ``edge_dropout`` / ``node_dropout`` / ``random_walk`` (SGL): ``num_views`` augmented
+    graphs redrawn at every epoch start; ``rec`` is the clean propagation.
+  - ``noise`` (SimGCL): ``num_views`` noisy propagations of the clean graph; ``rec`` is clean.
+  - ``cross_layer`` (XSimGCL): one noisy propagation; ``rec`` = its final embedding, the views
+    are the final embedding and layers ``layer_star, layer_star + 1, ...``.
+  - ``svd`` (LightGCL): the first view is the SVD-view propagation, the others are main-graph
+    propagations (edge dropout ``rho`` redrawn each epoch); ``rec`` is the first main view.
+
+* ``loss`` picks the contrastive loss: pairwise ``infonce`` / ``dcl`` (with more than two
+  views, averaged over all view pairs ``a < b``, view ``a`` anchoring) or the multi-view
+  ``multiview_infonce`` / ``mv_dhel`` (one term per node over all views at once).
+* ``cl_normalize``: cosine similarities (default) or raw dot products (LightGCL's code).
+* ``negatives``: ``batch`` contrasts the batch's unique users (items) with each other;
+  ``all`` (pairwise losses only) uses every user (item) of the positive view.
+
+The contrasted nodes are the batch's unique users and unique positive items. With
+``diagnostics`` the alignment and uniformity (Wang & Isola) of the first two views are
+logged as ``align``/``uniform`` (no gradient). Random views draw from a generator seeded
+by (model seed, epoch), the model seed being drawn from torch's global generator at
+construction, so a run is reproducible from ``train.seed`` alone.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Callable, Dict, List, Literal, Sequence, Tuple
+
+import torch
+
+from graphcl.config import check_fraction, check_positive
+from graphcl.data.interaction import InteractionData
+from graphcl.data.sampler import BPRBatch
+from graphcl.errors import ConfigError
+from graphcl.losses.dcl import dcl_loss
+from graphcl.losses.infonce import info_nce
+from graphcl.losses.multiview import multiview_info_nce, mv_dhel
+from graphcl.losses.uniformity import alignment, uniformity
+from graphcl.models.lightgcn import LightGCN, LightGCNConfig
+from graphcl.nn.lightgcn import combine_layers
+from graphcl.utils import generator
+from graphcl.views.cross_layer import CrossLayer
+from graphcl.views.graph_aug import EdgeDropout, NodeDropout, RandomWalk
+from graphcl.views.noise import EmbeddingNoise
+from graphcl.views.svd import SVDView
+
+ViewName = Literal["noise", "edge_dropout", "node_dropout", "random_walk", "svd", "cross_layer"]
+LossName = Literal["infonce", "dcl", "multiview_infonce", "mv_dhel"]
+
+PAIRWISE_LOSSES = {"infonce": info_nce, "dcl": dcl_loss}
+MULTIVIEW_LOSSES = {"multiview_infonce": multiview_info_nce, "mv_dhel": mv_dhel}
+
+
+@dataclass
+class GCLConfig(LightGCNConfig):
+    view: ViewName = "noise"
+    loss: LossName = "infonce"
+    num_views: int = 2
+    lam: float = 0.1  # weight of the contrastive term
+    tau: float = 0.2
+    negatives: Literal["batch", "all"] = "batch"
+    cl_normalize: bool = True  # cosine similarities; False = raw dot products (pairwise losses only)
+    eps: float = 0.1  # noise magnitude (noise, cross_layer)
+    rho: float = 0.1  # dropout ratio (edge/node dropout, random walk; svd: main-view edge dropout)
+    layer_star: int = 1  # contrasted layer (cross_layer)
+    q: int = 5  # SVD rank (svd)
+    reg_scope: Literal["batch", "table"] = "batch"  # L2 on the batch's ego rows, or reg*||E0||^2 on the table
+    diagnostics: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.view not in ViewName.__args__:
+            raise ConfigError(f"params.view: {self.view!r} is not one of {list(ViewName.__args__)}")
+        if self.loss not in LossName.__args__:
+            raise ConfigError(f"params.loss: {self.loss!r} is not one of {list(LossName.__args__)}")
+        if self.num_views < 2:
+            raise ConfigError(f"params.num_views must be >= 2, got {self.num_views}")
+        check_positive("params.lam", self.lam, allow_zero=True)
+        check_positive("params.tau", self.tau)
+        check_positive("params.eps", self.eps, allow_zero=True)
+        check_fraction("params.rho", self.rho)
+        check_positive("params.q", self.q)
+        if self.loss in MULTIVIEW_LOSSES and self.negatives == "all":
+            raise ConfigError(f"params.negatives=all is only available for pairwise losses, not {self.loss!r}")
+        if not self.cl_normalize and self.loss in MULTIVIEW_LOSSES:
+            raise ConfigError(f"params.cl_normalize=false is only available for pairwise losses, not {self.loss!r}")
+        if self.view in ("noise", "cross_layer", "svd") and self.layers < 1:
+            raise ConfigError(f"params.layers must be >= 1 for view {self.view!r}")
+        if self.view == "cross_layer" and self.layer_star + self.num_views - 2 > self.layers:
+            raise ConfigError(f"params.layer_star={self.layer_star} with num_views={self.num_views} needs "
+                              f"layers >= {self.layer_star + self.num_views - 2}, got {self.layers}")
+        if self.view == "svd" and self.num_views > 2 and self.rho == 0:
+            raise ConfigError("params.view=svd with num_views > 2 needs rho > 0: the extra views are "
+                              "edge-dropout propagations of the main graph")
+
+
+class _Views:
+    """Adapter from a view generator to ``(rec, views)`` for the current encoder state."""
+
+    def refresh(self, gen: torch.Generator) -> None:
+        """Redraw per-epoch randomness (augmented graphs)."""
+
+    def __call__(self, gen: torch.Generator) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        raise NotImplementedError
+
+
+class _GraphViews(_Views):
+    def __init__(self, model: "GCL", sampler) -> None:
+        self.model, self.sampler = model, sampler
+        self.adjs: List = []
+
+    def refresh(self, gen):
+        self.adjs = [self.sampler.sample(gen) for _ in range(self.model.config.num_views)]
+
+    def __call__(self, gen):
+        enc = self.model.encoder
+        return enc(self.model.adj), [enc(a) for a in self.adjs]
+
+
+class _NoiseViews(_Views):
+    def __init__(self, model: "GCL") -> None:
+        self.model, self.noise = model, EmbeddingNoise(model.config.eps)
+
+    def __call__(self, gen):
+        enc, adj = self.model.encoder, self.model.adj
+        clean = enc.propagate(adj)
+        noisy = self.noise.views_from_clean(adj, clean, self.model.config.num_views, gen)
+        mix: Callable = lambda layers: combine_layers(layers, enc.combine, enc.include_layer0)
+        return mix(clean), [mix(layers) for layers in noisy]
+
+
+class _CrossLayerViews(_Views):
+    def __init__(self, model: "GCL") -> None:
+        cfg = model.config
+        self.model, self.noise = model, EmbeddingNoise(cfg.eps)
+        self.select = CrossLayer(cfg.layer_star, cfg.combine, cfg.include_layer0)
+
+    def __call__(self, gen):
+        layers = self.model.encoder.propagate(self.model.adj, perturb=self.noise.perturb(gen))
+        views = self.select.views(layers, self.model.config.num_views)
+        return views[0], views
+
+
+class _SVDViews(_Views):
+    def __init__(self, model: "GCL") -> None:
+        cfg = model.config
+        self.model = model
+        self.svd = SVDView(model.train_users, model.train_items, model.num_users, model.num_items, q=cfg.q)
+        self.dropout = EdgeDropout(model.train_users, model.train_items, model.num_users, model.num_items, cfg.rho)
+        self.adjs: List[torch.Tensor] = [model.adj]
+
+    def refresh(self, gen):
+        if self.model.config.rho > 0:
+            self.adjs = [self.dropout.sample(gen) for _ in range(self.model.config.num_views - 1)]
+
+    def __call__(self, gen):
+        enc = self.model.encoder
+        mains = [enc.propagate(a) for a in self.adjs]
+        first = mains[0]
+        # LightGCL: SVD-view layer k propagates the main view's layer k-1.
+        svd_layers = [first[0]] + [self.svd.propagate(first[k - 1]) for k in range(1, len(first))]
+        mix: Callable = lambda layers: combine_layers(layers, enc.combine, enc.include_layer0)
+        main_views = [mix(layers) for layers in mains]
+        return main_views[0], [mix(svd_layers)] + main_views
+
+
+def build_views(model: "GCL") -> _Views:
+    cfg = model.config
+    edges = (model.train_users, model.train_items, model.num_users, model.num_items, cfg.rho)
+    if cfg.view == "edge_dropout":
+        return _GraphViews(model, EdgeDropout(*edges))
+    if cfg.view == "node_dropout":
+        return _GraphViews(model, NodeDropout(*edges))
+    if cfg.view == "random_walk":
+        return _GraphViews(model, RandomWalk(*edges, layers=cfg.layers))
+    if cfg.view == "noise":
+        return _NoiseViews(model)
+    if cfg.view == "cross_layer":
+        return _CrossLayerViews(model)
+    return _SVDViews(model)
+
+
+class GCL(LightGCN):
+    """LightGCN + a contrastive term between views (see the module docstring)."""
+
+    Config = GCLConfig
+
+    def __init__(self, data: InteractionData, config: GCLConfig, device="cpu") -> None:
+        super().__init__(data, config, device)
+        self.views = build_views(self)
+        self.seed = int(torch.randint(0, 2**62, (1,)))
+        self.on_epoch_start(0)
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Seed this epoch's view randomness from (model seed, epoch) and redraw augmented graphs."""
+        self.gen = generator(self.seed * 1_000_003 + epoch, self.device_)
+        self.views.refresh(self.gen)
+
+    def contrast(self, views: Sequence[torch.Tensor], nodes: torch.Tensor, block: slice) -> torch.Tensor:
+        """Contrastive loss of ``nodes`` (rows of the (U+I) x d views) with negatives from ``block``."""
+        cfg = self.config
+        picked = [v[nodes] for v in views]
+        if cfg.loss in MULTIVIEW_LOSSES:
+            return MULTIVIEW_LOSSES[cfg.loss](picked, cfg.tau)
+        fn = PAIRWISE_LOSSES[cfg.loss]
+        pairs = [(a, b) for a in range(len(views)) for b in range(a + 1, len(views))]
+        total = 0.0
+        for a, b in pairs:
+            if cfg.negatives == "all":
+                total = total + fn(picked[a], picked[b], cfg.tau, candidates=views[b][block],
+                                   pos_index=nodes - block.start, normalize=cfg.cl_normalize)
+            else:
+                total = total + fn(picked[a], picked[b], cfg.tau, normalize=cfg.cl_normalize)
+        return total / len(pairs)
+
+    def l2_terms(self, batch: BPRBatch, rec: torch.Tensor) -> Dict[str, torch.Tensor]:
+        terms = self.bpr_terms(batch, rec)
+        if self.config.reg_scope == "table":
+            terms["l2"] = self.config.reg * self.encoder.embedding.weight.pow(2).sum()
+        return terms
+
+    def loss(self, batch: BPRBatch) -> Dict[str, torch.Tensor]:
+        cfg = self.config
+        rec, views = self.views(self.gen)
+        terms = self.l2_terms(batch, rec)
+        users = torch.unique(batch.users)
+        items = torch.unique(batch.pos) + self.num_users
+        n = self.num_users + self.num_items
+        cl = self.contrast(views, users, slice(0, self.num_users)) + self.contrast(views, items, slice(self.num_users, n))
+        terms["cl"] = cl
+        terms["loss"] = terms["bpr"] + cfg.lam * cl + terms["l2"]
+        if cfg.diagnostics:
+            with torch.no_grad():
+                nodes = torch.cat([users, items])
+                terms["align"] = alignment(views[0][nodes], views[1][nodes])
+                if len(users) > 1 and len(items) > 1:
+                    terms["uniform"] = 0.5 * (uniformity(views[0][users]) + uniformity(views[0][items]))
+        return terms
+
+
+def paper_config(config, **fixed) -> GCLConfig:
+    """The :class:`GCLConfig` of a paper model: its own config's fields plus the ``fixed`` choices."""
+    return GCLConfig(**asdict(config), **fixed)
+
+
+__all__ = ["GCL", "GCLConfig", "paper_config", "build_views", "PAIRWISE_LOSSES", "MULTIVIEW_LOSSES"]

@@ -1,0 +1,48 @@
+"""LightGCL (Cai et al., ICLR 2023): InfoNCE between a LightGCN view and a rank-q SVD view.
+
+A thin composition over :class:`graphcl.models.gcl.GCL` with the ``svd`` view: the main
+view is LightGCN propagation (optionally on an edge-dropout graph, ``rho``) summed over
+layers 0..K and also feeds BPR; the SVD view's layer k is ``U_q S_q V_q^T`` applied to the
+main view's layer k-1, summed over layers 0..K; InfoNCE anchors on the SVD view with every
+user (item) of the main view as negatives; as in the official code the similarities are raw dot products
+(no L2 normalisation), so the contrastive gradient scales with the embeddings instead of
+overwhelming BPR at initialisation. L2 is ``reg * ||E^0||^2`` over the whole
+embedding table (``lambda2`` in the paper).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from graphcl.config import check_fraction, check_positive
+from graphcl.data.interaction import InteractionData
+from graphcl.models.gcl import GCL, paper_config
+
+
+@dataclass
+class LightGCLConfig:
+    dim: int = 64
+    layers: int = 2
+    reg: float = 1e-7
+    init_std: Optional[float] = None  # Xavier-uniform (official code)
+    q: int = 5
+    rho: float = 0.0  # edge dropout of the main view
+    tau: float = 0.2
+    lam: float = 0.2
+    diagnostics: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive("params.dim", self.dim)
+        check_positive("params.layers", self.layers)
+        check_positive("params.q", self.q)
+        check_fraction("params.rho", self.rho)
+        check_positive("params.tau", self.tau)
+
+
+class LightGCL(GCL):
+    Config = LightGCLConfig
+
+    def __init__(self, data: InteractionData, config: LightGCLConfig, device="cpu") -> None:
+        super().__init__(data, paper_config(config, view="svd", loss="infonce", num_views=2, combine="sum",
+                                            include_layer0=True, negatives="all", reg_scope="table",
+                                            cl_normalize=False), device)

@@ -1,0 +1,42 @@
+"""SGL (Wu et al., SIGIR 2021): LightGCN + InfoNCE between two augmented graphs.
+
+A thin composition over :class:`graphcl.models.gcl.GCL`: views are edge dropout (``ED``,
+default), node dropout (``ND``) or random walk (``RW``) redrawn at every epoch; BPR uses
+the clean graph's embedding (mean of layers 0..K); InfoNCE uses all users (items) of the
+second view as negatives, as in the paper's loss.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Optional
+
+from graphcl.config import check_fraction, check_positive
+from graphcl.data.interaction import InteractionData
+from graphcl.models.gcl import GCL, paper_config
+
+
+@dataclass
+class SGLConfig:
+    dim: int = 64
+    layers: int = 3
+    reg: float = 1e-4
+    init_std: Optional[float] = None  # Xavier-uniform
+    view: Literal["edge_dropout", "node_dropout", "random_walk"] = "edge_dropout"
+    rho: float = 0.1
+    tau: float = 0.2
+    lam: float = 0.1
+    negatives: Literal["batch", "all"] = "all"
+    diagnostics: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive("params.dim", self.dim)
+        check_fraction("params.rho", self.rho)
+        check_positive("params.tau", self.tau)
+
+
+class SGL(GCL):
+    Config = SGLConfig
+
+    def __init__(self, data: InteractionData, config: SGLConfig, device="cpu") -> None:
+        super().__init__(data, paper_config(config, loss="infonce", num_views=2, combine="mean",
+                                            include_layer0=True), device)

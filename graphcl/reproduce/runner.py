@@ -1,0 +1,267 @@
+"""Run a table's runs, resumably, one JSON per run.
+
+Layout under the table's result folder ``root`` (``<out>/<table>``, or ``<table>-quick``):
+
+* ``runs/<cell>__<protocol>__seed<S>.json`` — written atomically when a run finishes:
+  the run's config, task result (test/valid metrics, best epoch, ...), the per-epoch
+  history, seconds/epoch, wall time, peak memory, versions, seed.
+* ``work/<run_id>/`` — the task's run folder (checkpoints, ``log.jsonl``) and a ``key``
+  file; ``work/.gitignore`` keeps checkpoints out of git.
+
+State of a run: **done** when its JSON exists for the same config up to volatile
+settings (threads, progress bars) and the same epoch limit, or it stopped early before the
+asked limit; **resume** when there is no such JSON but ``work/<run_id>/last.pt`` was written
+for the same config key (a killed run, or one to be continued with more epochs);
+otherwise **fresh** (the work folder is wiped first).
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Literal, Optional
+
+from graphcl.errors import GraphclError
+from graphcl.reproduce.spec import RunSpec, config_key
+from graphcl.reproduce.tasks import get_task
+
+State = Literal["done", "resume", "fresh"]
+
+
+def result_path(root: Path, run: RunSpec) -> Path:
+    return root / "runs" / f"{run.run_id}.json"
+
+
+def work_dir(root: Path, run: RunSpec) -> Path:
+    return root / "work" / run.run_id
+
+
+def run_key(run: RunSpec) -> str:
+    return config_key(run.config, get_task(run.task).volatile)
+
+
+def read_json(path: Path) -> Optional[Dict[str, Any]]:
+    """The JSON object at ``path``, or None when it is absent or unreadable (a torn write)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_json_atomic(obj: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _get(config: Dict[str, Any], path: tuple) -> Any:
+    for part in path:
+        config = config.get(part) if isinstance(config, dict) else None
+    return config
+
+
+def run_state(root: Path, run: RunSpec) -> State:
+    record = read_json(result_path(root, run))
+    key = run_key(run)
+    if record is not None and record.get("status") == "finished" and record.get("key") == key:
+        # Same config up to volatile settings (threads, progress bars, epoch limit).
+        epochs_path = get_task(run.task).epochs_path
+        asked, had = _get(run.config, epochs_path), _get(record.get("config", {}), epochs_path)
+        res = record.get("result", {})
+        if asked == had:
+            return "done"
+        if res.get("stopped") == "early_stop" and asked is not None and res.get("epochs_run", 0) <= asked:
+            return "done"  # more epochs would not change an early-stopped run
+    wd = work_dir(root, run)
+    if (wd / "last.pt").is_file() and (wd / "key").is_file() and (wd / "key").read_text().strip() == key:
+        return "resume"
+    return "fresh"
+
+
+def read_history(log_path: Path) -> List[Dict[str, Any]]:
+    """Per-epoch records of a Trainer ``log.jsonl``; a resumed run's repeated epochs keep the last record."""
+    by_epoch: Dict[int, Dict[str, Any]] = {}
+    if not log_path.is_file():
+        return []
+    with open(log_path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue  # a line torn by a kill
+            if isinstance(rec, dict) and "epoch" in rec:
+                by_epoch[int(rec["epoch"])] = rec
+    return [by_epoch[e] for e in sorted(by_epoch)]
+
+
+def versions() -> Dict[str, str]:
+    import numpy
+    import torch
+
+    import graphcl
+
+    out = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
+           "graphcl": getattr(graphcl, "__version__", "unknown"), "platform": platform.platform()}
+    try:
+        repo = Path(graphcl.__file__).resolve().parents[1]
+        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10)
+        if commit.returncode == 0:
+            dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=10)
+            out["git"] = commit.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def execute(run: RunSpec, root: Path, isolated: bool = False) -> Dict[str, Any]:
+    """Run (or resume) ``run`` and write its JSON; returns the record.
+
+    ``isolated``: this process runs nothing else, so the peak RSS is the run's own.
+    """
+    state = run_state(root, run)
+    if state == "done":
+        record = read_json(result_path(root, run))
+        assert record is not None
+        return record
+    task = get_task(run.task)
+    wd = work_dir(root, run)
+    if state == "fresh" and wd.exists():
+        shutil.rmtree(wd)
+    wd.mkdir(parents=True, exist_ok=True)
+    gitignore = wd.parent / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("# checkpoints of graphcl reproduce runs; only runs/*.json are results\n*\n")
+    (wd / "key").write_text(run_key(run) + "\n")
+    started = time.time()
+    t0 = time.perf_counter()
+    result = task.run(run.config, wd, resume=(state == "resume"))
+    wall = time.perf_counter() - t0
+    history = read_history(wd / "log.jsonl")
+    epoch_seconds = [h["seconds"] for h in history if "seconds" in h]
+    record = {
+        "status": "finished",
+        "run_id": run.run_id,
+        "table": run.table,
+        "cell": run.cell,
+        "protocol": run.protocol,
+        "seed": run.seed,
+        "task": run.task,
+        "config": run.config,
+        "key": run_key(run),
+        "resumed": state == "resume",
+        "result": result,
+        "best_epoch": result.get("best_epoch"),
+        "epochs_run": result.get("epochs_run"),
+        "seconds_per_epoch": (sum(epoch_seconds) / len(epoch_seconds)) if epoch_seconds
+        else result.get("seconds_per_epoch"),
+        "wall_seconds": round(wall, 3),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "memory_scope": "run" if isolated else "process (runs shared one process)",
+        "versions": versions(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "history": history,
+    }
+    write_json_atomic(record, result_path(root, run))
+    return record
+
+
+def _execute_isolated(run_dict: Dict[str, Any], root: str, threads: int) -> Dict[str, Any]:
+    """Child-process entry: one run per fresh process, so peak memory is the run's own.
+
+    ``threads`` caps torch's intra-op threads unless the config sets ``train.threads``:
+    several workers each using every core slow each other down many times over.
+    """
+    import torch
+
+    torch.set_num_threads(threads)
+    return execute(RunSpec.from_dict(run_dict), Path(root), isolated=True)
+
+
+@dataclass
+class Outcome:
+    run: RunSpec
+    state: State
+    record: Optional[Dict[str, Any]] = None
+    error: Optional[str] = None
+
+
+def run_all(runs: List[RunSpec], root: Path, jobs: int = 1,
+            log: Callable[[str], None] = print) -> List[Outcome]:
+    """Run every pending run of ``runs`` (``jobs`` > 1: that many worker processes).
+
+    Finished runs are skipped; a failing run is reported and the others go on.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    outcomes: List[Outcome] = []
+    pending: List[Outcome] = []
+    for run in runs:
+        state = run_state(root, run)
+        (outcomes if state == "done" else pending).append(
+            Outcome(run, state, read_json(result_path(root, run)) if state == "done" else None))
+    log(f"{len(runs)} runs: {len(runs) - len(pending)} finished already, {len(pending)} to run"
+        + (f" with {jobs} processes" if jobs > 1 and pending else ""))
+
+    def finish(o: Outcome, record: Optional[Dict[str, Any]], error: Optional[str]) -> None:
+        o.record, o.error = record, error
+        if error:
+            log(f"  FAILED {o.run.run_id}: {error}")
+        else:
+            test = record["result"].get("test", {})
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in list(test.items())[:2])
+            log(f"  done {o.run.run_id} ({o.state}): {shown}; best epoch {record.get('best_epoch')}, "
+                f"{record['wall_seconds']:.0f} s")
+        outcomes.append(o)
+
+    if jobs <= 1:
+        for o in pending:
+            log(f"  run {o.run.run_id} ({o.state})")
+            try:
+                finish(o, execute(o.run, root), None)
+            except GraphclError as exc:
+                finish(o, None, str(exc))
+            except Exception:  # noqa: BLE001 - one broken run must not lose the others
+                finish(o, None, traceback.format_exc(limit=3).strip().splitlines()[-1])
+    elif pending:
+        ctx = get_context("spawn")
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, max_tasks_per_child=1) as pool:
+            futures = {pool.submit(_execute_isolated, o.run.to_dict(), str(root), threads): o for o in pending}
+            for o in pending:
+                log(f"  queued {o.run.run_id} ({o.state})")
+            for fut in as_completed(futures):
+                o = futures[fut]
+                try:
+                    finish(o, fut.result(), None)
+                except GraphclError as exc:
+                    finish(o, None, str(exc))
+                except Exception as exc:  # noqa: BLE001
+                    finish(o, None, f"{type(exc).__name__}: {exc}")
+    return outcomes

@@ -1,0 +1,60 @@
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+import pytest
+
+from graphcl.config import ConfigError, from_dict, load_yaml, merge, parse_overrides, to_dict
+from graphcl.train.trainer import TrainConfig
+
+
+@dataclass
+class Inner:
+    lr: float = 0.1
+    ks: Tuple[int, ...] = (10,)
+
+
+@dataclass
+class Outer:
+    name: str = "x"
+    layers: int = 2
+    flag: bool = False
+    opt: Optional[int] = None
+    inner: Inner = field(default_factory=Inner)
+
+
+def test_types_are_converted_from_strings():
+    cfg = from_dict(Outer, merge({}, parse_overrides(["layers=3", "flag=true", "inner.lr=1e-3", "inner.ks=[5, 20]", "opt=none"])))
+    assert cfg.layers == 3 and cfg.flag is True and cfg.inner.lr == pytest.approx(1e-3)
+    assert cfg.inner.ks == (5, 20) and cfg.opt is None
+
+
+def test_unknown_key_is_named():
+    with pytest.raises(ConfigError, match=r"config.inner: unknown key 'lrr'.*valid keys: ks, lr"):
+        from_dict(Outer, {"inner": {"lrr": 1}})
+
+
+def test_wrong_type_names_the_field():
+    with pytest.raises(ConfigError, match=r"config.layers: expected an integer, got 'abc'"):
+        from_dict(Outer, parse_overrides(["layers=abc"]))
+    with pytest.raises(ConfigError, match="expected an integer"):
+        from_dict(Outer, {"layers": 2.5})
+
+
+def test_validation_runs_on_load():
+    with pytest.raises(ConfigError, match="train.lr must be > 0"):
+        from_dict(TrainConfig, {"lr": -1})
+
+
+def test_yaml_roundtrip_and_bad_yaml(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("layers: 4\ninner:\n  lr: 0.5\n")
+    cfg = from_dict(Outer, load_yaml(p))
+    assert to_dict(cfg)["inner"] == {"lr": 0.5, "ks": [10]}
+    p.write_text("layers: [1,\n")
+    with pytest.raises(ConfigError, match=r"c.yaml, line \d+: invalid YAML"):
+        load_yaml(p)
+
+
+def test_override_without_equals():
+    with pytest.raises(ConfigError, match="expected key=value"):
+        parse_overrides(["layers"])

@@ -1,0 +1,113 @@
+"""Report arithmetic (mean, sample std, Δ%, tolerance) and rendering on fixed run records."""
+import math
+
+import pytest
+
+from graphcl.reproduce.plots import bars, learning_curves
+from graphcl.reproduce.report import (check_claims, delta_pct, mean_std, render_markdown, summarize,
+                                      within_tolerance)
+from graphcl.reproduce.runner import result_path, run_key, write_json_atomic
+from graphcl.reproduce.spec import TableSpec, expand_runs
+from graphcl.config import from_dict
+
+
+def test_mean_and_sample_std_hand_computed():
+    mean, std = mean_std([1.0, 2.0, 3.0, 4.0])
+    assert mean == 2.5
+    # sum of squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5, divided by n - 1 = 3
+    assert std == pytest.approx(math.sqrt(5 / 3))
+    assert mean_std([0.3]) == (0.3, None)
+    with pytest.raises(ValueError):
+        mean_std([])
+
+
+def test_delta_and_tolerance():
+    assert delta_pct(0.25, 0.2) == pytest.approx(25.0)
+    assert delta_pct(0.19, 0.2) == pytest.approx(-5.0)
+    assert within_tolerance(0.19, 0.2, 5.0)  # exactly on the boundary counts as within
+    assert not within_tolerance(0.189, 0.2, 5.0)
+    assert within_tolerance(0.2, 0.2, 0.0)
+    with pytest.raises(ValueError):
+        delta_pct(0.1, 0.0)
+
+
+TABLE = {
+    "name": "fake",
+    "title": "Fake table",
+    "task": "recommendation",
+    "metrics": ["recall@20", "ndcg@20"],
+    "seeds": [1, 2, 3],
+    "protocols": ["honest"],
+    "tolerance_pct": 5,
+    "base": {"dataset": "ml-100k", "train": {"epochs": 100}},
+    "cells": [
+        {"id": "a", "label": "Model A", "config": {"model": "mf"},
+         "published": {"recall@20": 0.2, "ndcg@20": 0.1}, "source": "Paper X, Table 1"},
+        {"id": "b", "config": {"model": "lightgcn"}, "protocols": ["honest", "paper"]},
+    ],
+    "claims": [{"kind": "beats", "cell": "b", "baseline": "a", "metric": "recall@20", "text": "B beats A"},
+               {"kind": "best_epoch_within", "cell": "a", "epochs": 10, "text": "A is fast"}],
+}
+
+
+def _write(root, run, test, best_epoch=4, epochs_run=20, stopped="early_stop", history=None):
+    record = {"status": "finished", "run_id": run.run_id, "seed": run.seed, "config": run.config,
+              "key": run_key(run), "result": {"test": test, "epochs_run": epochs_run, "stopped": stopped},
+              "best_epoch": best_epoch, "epochs_run": epochs_run, "seconds_per_epoch": 2.0,
+              "wall_seconds": 40.0, "peak_rss_mb": 300.0, "history": history or []}
+    write_json_atomic(record, result_path(root, run))
+
+
+def test_summary_and_markdown_on_fixed_records(tmp_path):
+    table = from_dict(TableSpec, TABLE)
+    runs, notes = expand_runs(table)
+    assert notes == [] and len(runs) == 3 + 6
+    a_runs = [r for r in runs if r.cell == "a"]
+    for run, (rec, nd) in zip(a_runs, [(0.20, 0.10), (0.22, 0.11), (0.21, 0.09)]):
+        _write(tmp_path, run, {"recall@20": rec, "ndcg@20": nd},
+               history=[{"epoch": e, "valid": {"recall@20": 0.1 + 0.01 * e}} for e in range(5)])
+    b_honest = [r for r in runs if r.cell == "b" and r.protocol == "honest"]
+    _write(tmp_path, b_honest[0], {"recall@20": 0.30, "ndcg@20": 0.2}, best_epoch=99, epochs_run=100,
+           stopped="max_epochs")
+    # a record written for another config (different key) must not be counted
+    stale = dict(b_honest[1].config, model="pop")
+    write_json_atomic({"status": "finished", "key": "other", "config": stale, "seed": 2,
+                       "result": {"test": {"recall@20": 9.9}}}, result_path(tmp_path, b_honest[1]))
+
+    summaries = summarize(table, runs, tmp_path)
+    by = {(s.cell.id, s.protocol): s for s in summaries}
+    a = by[("a", "honest")]
+    assert a.n == 3 and a.planned == 3
+    mean, std = a.stat("recall@20")
+    assert mean == pytest.approx(0.21) and std == pytest.approx(0.01)
+    b = by[("b", "honest")]
+    assert b.n == 1 and len(b.unfinished) == 2
+    assert b.cut_short == []  # 100 epochs of 100: ran to the table's own limit
+    assert by[("b", "paper")].n == 0
+
+    md = render_markdown(table, summaries, ["c: skipped, data missing"], quick=False)
+    assert "| Model A | honest | recall@20 | 0.2000 | 0.2100 ± 0.0100 (n=3) | +5.0 | yes |" in md
+    # ndcg mean 0.1, std 0.01: Δ 0.0%
+    assert "| Model A | honest | ndcg@20 | 0.1000 | 0.1000 ± 0.0100 (n=3) | +0.0 | yes |" in md
+    assert "Within tolerance: 2 of 2" in md
+    assert "Paper X, Table 1" in md
+    assert "c: skipped, data missing" in md
+    assert "| b | honest | 1/3 |" in md
+    claims = dict(check_claims(table, summaries))
+    assert claims["B beats A"].startswith("holds: b recall@20 0.3000 vs a 0.2100 (+42.9%)")
+    assert claims["A is fast"].startswith("holds: mean best epoch 5.0")
+
+    curves = learning_curves(table, summaries, tmp_path / "plots" / "curves.png")
+    bar = bars(table, summaries, tmp_path / "plots" / "bars.png")
+    for p in (curves, bar):
+        assert p is not None and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cut_short_runs_are_flagged(tmp_path):
+    table = from_dict(TableSpec, TABLE)
+    runs, _ = expand_runs(table, seeds=1, overrides={"train": {"epochs": 30}}, only=["a"])
+    _write(tmp_path, runs[0], {"recall@20": 0.1, "ndcg@20": 0.05}, epochs_run=30, stopped="max_epochs")
+    (s,) = summarize(table, runs, tmp_path)
+    assert s.cut_short == ["seed 1: cut short at epoch 30 of 100"]
+    md = render_markdown(table, [s], [], quick=False)
+    assert "| -50.0 | no (cut short) |" in md

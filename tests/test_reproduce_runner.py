@@ -1,0 +1,198 @@
+"""The reproduce runner: table parsing, run expansion, and resume (finished skipped, killed redone)."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from graphcl.config import from_dict
+from graphcl.errors import ConfigError
+from graphcl.reproduce import runner
+from graphcl.reproduce.runner import execute, read_history, result_path, run_all, run_state, work_dir
+from graphcl.reproduce.spec import TableSpec, config_key, expand_runs, load_table, seed_list
+from graphcl.reproduce.tasks import expand_env
+
+
+@pytest.fixture()
+def tiny_inter(tmp_path):
+    """40 users x 30 items, 12 random interactions each, as a RecBole .inter file."""
+    rng = np.random.default_rng(0)
+    lines = ["user_id:token\titem_id:token"]
+    for u in range(40):
+        for i in rng.choice(30, size=12, replace=False):
+            lines.append(f"u{u}\ti{i}")
+    path = tmp_path / "tiny.inter"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def tiny_table(inter, **extra):
+    raw = {
+        "name": "tiny",
+        "title": "Tiny",
+        "task": "recommendation",
+        "metrics": ["recall@5", "ndcg@5"],
+        "seeds": [7, 8],
+        "base": {"dataset": str(inter),
+                 "train": {"epochs": 3, "batch_size": 64, "patience": 0, "metric": "ndcg@5", "progress": False},
+                 "eval": {"ks": [5], "metrics": ["recall", "ndcg"]},
+                 "params": {"dim": 8}},
+        "quick": {"config": {"train": {"epochs": 1}}, "cells": ["mf"]},
+        "cells": [{"id": "mf", "config": {"model": "mf"}},
+                  {"id": "lightgcn", "config": {"model": "lightgcn", "params": {"layers": 1}}}],
+    }
+    if "cells" in extra:
+        raw["quick"] = {}
+    raw.update(extra)
+    return from_dict(TableSpec, raw, "tiny")
+
+
+def test_expand_runs_seeds_quick_only_and_overrides(tiny_inter):
+    table = tiny_table(tiny_inter)
+    runs, notes = expand_runs(table)
+    assert notes == []
+    assert [r.run_id for r in runs] == ["mf__honest__seed7", "mf__honest__seed8",
+                                        "lightgcn__honest__seed7", "lightgcn__honest__seed8"]
+    assert runs[0].config["train"]["seed"] == 7 and runs[0].config["protocol"] == "honest"
+    assert runs[2].config["params"] == {"dim": 8, "layers": 1}
+    quick, _ = expand_runs(table, quick=True)
+    assert [r.run_id for r in quick] == ["mf__honest__seed7"] and quick[0].config["train"]["epochs"] == 1
+    three, _ = expand_runs(table, seeds=3, only=["lightgcn"], overrides={"train": {"lr": 0.5}})
+    assert [r.seed for r in three] == [7, 8, 9] and {r.cell for r in three} == {"lightgcn"}
+    assert three[0].config["train"]["lr"] == 0.5
+    with pytest.raises(ConfigError, match="no such cell"):
+        expand_runs(table, only=["sgl"])
+    assert seed_list(table, 1) == [7]
+
+
+def test_cells_that_cannot_run_are_skipped_with_a_note(tiny_inter, monkeypatch):
+    table = tiny_table(tiny_inter, requires=["gowalla"],
+                       cells=[{"id": "x", "config": {"model": "mf"}}])
+    monkeypatch.delenv("GRAPHCL_DATA", raising=False)
+    runs, notes = expand_runs(table)
+    assert runs == [] and notes == ["x: skipped, needs gowalla under GRAPHCL_DATA, which is not set"]
+    table = tiny_table(tiny_inter, cells=[{"id": "y", "config": {"model": "no-such-model"}}])
+    runs, notes = expand_runs(table)
+    assert runs == [] and notes == ["y: skipped, model 'no-such-model' is not registered in this build"]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"cells": [{"id": "a"}, {"id": "a"}]}, "duplicate cell id 'a'"),
+    ({"protocols": ["cheat"]}, "protocol 'cheat'"),
+    ({"cells": [{"id": "a", "published": {"hit@5": 0.1}}]}, "published metric 'hit@5' is not in metrics"),
+    ({"colour": "red"}, "unknown key 'colour'"),
+    ({"cells": [{"id": "a b"}]}, "cell id 'a b'"),
+])
+def test_bad_table_is_a_config_error(tiny_inter, change, message):
+    with pytest.raises(ConfigError, match=message):
+        tiny_table(tiny_inter, **change)
+
+
+def test_config_key_ignores_volatile_settings_only():
+    base = {"model": "mf", "train": {"epochs": 10, "threads": 1, "lr": 0.1}}
+    volatile = (("train", "epochs"), ("train", "threads"))
+    assert config_key(base, volatile) == config_key({"model": "mf", "train": {"epochs": 99, "lr": 0.1}}, volatile)
+    assert config_key(base, volatile) != config_key({"model": "mf", "train": {"epochs": 10, "lr": 0.2}}, volatile)
+
+
+def test_expand_env(monkeypatch):
+    monkeypatch.setenv("GRAPHCL_DATA", "/data")
+    assert expand_env({"dataset": "${GRAPHCL_DATA}/gowalla", "n": [1, "${GRAPHCL_DATA}"]}) == \
+        {"dataset": "/data/gowalla", "n": [1, "/data"]}
+    monkeypatch.delenv("GRAPHCL_DATA")
+    with pytest.raises(ConfigError, match="GRAPHCL_DATA is not set"):
+        expand_env("${GRAPHCL_DATA}/x")
+
+
+def test_finished_run_is_skipped_and_killed_run_is_redone(tiny_inter, tmp_path, monkeypatch):
+    table = tiny_table(tiny_inter)
+    runs, _ = expand_runs(table, seeds=1, only=["mf"])
+    (run,) = runs
+    root = tmp_path / "out"
+    assert run_state(root, run) == "fresh"
+    first = run_all(runs, root, log=lambda _: None)
+    assert first[0].error is None and first[0].state == "fresh"
+    record = json.loads(result_path(root, run).read_text())
+    assert record["status"] == "finished" and record["seed"] == 7 and record["epochs_run"] == 3
+    assert [h["epoch"] for h in record["history"]] == [0, 1, 2]
+    assert set(record["result"]["test"]) == {"recall@5", "ndcg@5"}
+    assert record["seconds_per_epoch"] > 0 and record["peak_rss_mb"] > 0 and "torch" in record["versions"]
+    assert (work_dir(root, run) / "last.pt").is_file()
+    assert (root / "work" / ".gitignore").read_text().strip().endswith("*")
+
+    # finished: skipped without running anything
+    calls = []
+    monkeypatch.setattr(runner, "execute", lambda *a, **k: calls.append(a))
+    again = run_all(runs, root, log=lambda _: None)
+    assert calls == [] and again[0].state == "done"
+    monkeypatch.undo()
+
+    # killed after its last checkpoint but before the JSON: resumed from last.pt, JSON written
+    result_path(root, run).unlink()
+    assert run_state(root, run) == "resume"
+    redone = execute(run, root)
+    assert redone["resumed"] is True and redone["epochs_run"] == 3
+    assert result_path(root, run).is_file()
+
+    # a torn JSON (kill during a non-atomic write elsewhere) does not count as finished
+    result_path(root, run).write_text('{"status": "fini')
+    assert run_state(root, run) == "resume"
+
+    # killed before any checkpoint: the leftover folder is wiped and the run starts over
+    result_path(root, run).unlink()
+    (work_dir(root, run) / "last.pt").unlink()
+    (work_dir(root, run) / "junk.txt").write_text("partial")
+    assert run_state(root, run) == "fresh"
+    fresh = execute(run, root)
+    assert fresh["resumed"] is False and not (work_dir(root, run) / "junk.txt").exists()
+    assert json.loads(result_path(root, run).read_text())["epochs_run"] == 3
+
+
+def test_more_epochs_continue_a_finished_run_and_other_changes_restart(tiny_inter, tmp_path):
+    table = tiny_table(tiny_inter)
+    root = tmp_path / "out"
+    (short,), _ = expand_runs(table, seeds=1, only=["mf"])
+    execute(short, root)
+    (threads,), _ = expand_runs(table, seeds=1, only=["mf"], overrides={"train": {"threads": 1}})
+    assert run_state(root, threads) == "done"  # runtime settings do not change the result
+    (longer,), _ = expand_runs(table, seeds=1, only=["mf"], overrides={"train": {"epochs": 5}})
+    assert run_state(root, longer) == "resume"
+    rec = execute(longer, root)
+    assert rec["resumed"] is True and rec["epochs_run"] == 5
+    assert [h["epoch"] for h in rec["history"]] == [0, 1, 2, 3, 4]
+    assert len(read_history(work_dir(root, longer) / "log.jsonl")) == 5
+    (other,), _ = expand_runs(table, seeds=1, only=["mf"], overrides={"train": {"lr": 0.01}})
+    assert run_state(root, other) == "fresh"
+
+
+def test_early_stopped_run_is_done_even_when_more_epochs_are_asked(tiny_inter, tmp_path):
+    table = tiny_table(tiny_inter)
+    root = tmp_path / "out"
+    (run,), _ = expand_runs(table, seeds=1, only=["mf"])
+    execute(run, root)
+    rec = json.loads(result_path(root, run).read_text())
+    rec["result"]["stopped"] = "early_stop"
+    result_path(root, run).write_text(json.dumps(rec))
+    (longer,), _ = expand_runs(table, seeds=1, only=["mf"], overrides={"train": {"epochs": 50}})
+    assert run_state(root, longer) == "done"
+
+
+def test_a_failing_run_is_reported_and_the_others_go_on(tiny_inter, tmp_path):
+    table = tiny_table(tiny_inter, cells=[{"id": "bad", "config": {"model": "mf", "params": {"dimm": 3}}},
+                                          {"id": "ok", "config": {"model": "mf"}}])
+    runs, _ = expand_runs(table, seeds=1)
+    out = run_all(runs, tmp_path, log=lambda _: None)
+    errors = {o.run.cell: o.error for o in out}
+    assert "unknown key 'dimm'" in errors["bad"] and errors["ok"] is None
+
+
+def test_shipped_tables_parse(monkeypatch):
+    from graphcl.reproduce.spec import list_tables
+
+    tables = {t.name: t for t in list_tables()}
+    assert {"ml100k", "lightgcn-gowalla"} <= set(tables)
+    mf = tables["ml100k"].cell("bpr-mf")
+    assert mf.published["recall@10"] == 0.2368 and mf.config["model"] == "mf"
+    assert load_table("ml100k").name == "ml100k"
+    with pytest.raises(ConfigError, match="unknown table 'nope'"):
+        load_table("nope")

@@ -1,0 +1,81 @@
+"""Trainer: early stopping, atomic checkpoints, resume, NaN handling."""
+import json
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from graphcl.errors import TrainingDiverged
+from graphcl.train import TrainConfig, Trainer, load_checkpoint
+
+
+class Quadratic(nn.Module):
+    """Minimise ||w - target||^2; validation metric = -distance."""
+
+    def __init__(self, nan_at_epoch=None):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(3))
+        self.target = torch.tensor([1.0, -2.0, 0.5])
+        self.nan_at_epoch = nan_at_epoch
+        self.epoch = 0
+        self.starts = []
+
+    def on_epoch_start(self, epoch):
+        self.epoch = epoch
+        self.starts.append(epoch)
+
+    def loss(self, batch):
+        d = ((self.w - self.target) ** 2).sum() * batch
+        if self.nan_at_epoch is not None and self.epoch >= self.nan_at_epoch:
+            d = d * float("nan")
+        return {"loss": d, "dist": d.detach()}
+
+    def metric(self):
+        return {"neg_dist": -float(((self.w - self.target) ** 2).sum())}
+
+
+def cfg(**kw):
+    base = dict(epochs=20, lr=0.1, metric="neg_dist", progress=False, patience=3)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_loss_goes_down_and_checkpoints_load_weights_only(tmp_path):
+    m = Quadratic()
+    res = Trainer(m, cfg(), batches=lambda e: [1.0, 1.0], validate=m.metric, out_dir=tmp_path).fit()
+    log = [json.loads(l) for l in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["loss"] < log[0]["loss"]
+    best = torch.load(tmp_path / "best.pt", weights_only=True)
+    assert best["epoch"] == res.best_epoch
+    torch.testing.assert_close(best["model"]["w"], m.w.detach())  # best weights restored
+    assert load_checkpoint(tmp_path / "last.pt")["epoch"] == res.epochs_run - 1
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_early_stopping_counts_evaluations_without_improvement(tmp_path):
+    m = Quadratic()
+    calls = iter([1.0, 2.0, 3.0, 2.5, 2.9, 2.0, 5.0])
+    res = Trainer(m, cfg(lr=1e-6), batches=lambda e: [1.0], validate=lambda: {"neg_dist": next(calls)}).fit()
+    assert res.stopped == "early_stop" and res.best_epoch == 2 and res.epochs_run == 6
+
+
+def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(tmp_path):
+    m = Quadratic(nan_at_epoch=3)
+    with pytest.raises(TrainingDiverged, match=r"loss became nan at epoch 3, batch 0.*last good checkpoint kept"):
+        Trainer(m, cfg(), batches=lambda e: [1.0], validate=m.metric, out_dir=tmp_path).fit()
+    last = load_checkpoint(tmp_path / "last.pt")
+    assert last["epoch"] == 2 and torch.isfinite(last["model"]["w"]).all()
+
+
+def test_resume_matches_uninterrupted_run(tmp_path):
+    full = Quadratic()
+    Trainer(full, cfg(epochs=8, patience=0), batches=lambda e: [1.0 + e], validate=full.metric).fit()
+    part = Quadratic()
+    Trainer(part, cfg(epochs=4, patience=0), batches=lambda e: [1.0 + e], validate=part.metric, out_dir=tmp_path).fit()
+    resumed = Quadratic()
+    res = Trainer(resumed, cfg(epochs=8, patience=0), batches=lambda e: [1.0 + e], validate=resumed.metric,
+                  out_dir=tmp_path).fit(resume=True)
+    assert resumed.starts == [4, 5, 6, 7]
+    torch.testing.assert_close(resumed.w.detach(), full.w.detach())
+    assert len(res.history) == 8
