@@ -8,15 +8,16 @@ import torch
 from graphcl.cli import main
 from graphcl.config import from_dict
 from graphcl.data.sbm import planted_partition
+from graphcl.eval.clustering import clustering_metrics
 from graphcl.tasks.cluster import ClusterConfig, build_contrast_model, cluster_once
 
 SMALL = {
     "hidden": [64, 64],
     "z_dim": 8,
     "kmeans_n_init": 5,
-    "loss": {"alpha": 1.0, "beta": 1.0, "order": 1, "tau": 1.0},
+    "loss": {"alpha": 3.0, "beta": 1.0, "order": 1, "tau": 1.0},
     "pretrain": {"epochs": 15, "batch_size": 64},
-    "train": {"epochs": 40, "lr": 1e-3, "progress": False, "patience": 0},
+    "train": {"epochs": 60, "lr": 1e-2, "progress": False, "patience": 0},
 }
 
 
@@ -27,15 +28,19 @@ def _cache(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def sbm():
-    # Features alone are weakly informative (signal 0.35 vs noise 1 in 16 dims); the graph helps.
+    # Features alone separate the blocks only partly (k-means on the pretrained z: NMI ~0.7);
+    # the graph (8 neighbours inside the block, 1 outside) carries the rest.
     return planted_partition(300, 3, degree_in=8, degree_out=1, num_features=16,
-                             feature_signal=0.6, feature_noise=1.0, seed=3)
+                             feature_signal=0.8, feature_noise=1.0, seed=3)
 
 
 def test_pamc_recovers_planted_partition(sbm):
     cfg = from_dict(ClusterConfig, {**SMALL, "model": "pamc"})
+    net, _ = build_contrast_model(sbm, cfg, seed=0, device=torch.device("cpu"))
+    before = clustering_metrics(sbm.y.numpy(), net.predict().numpy())["nmi"]
     res = cluster_once(sbm, cfg, seed=0)
     assert res["nmi"] > 0.9, res
+    assert res["nmi"] > before + 0.1  # the contrastive graph term, not k-means on features, does it
     assert res["pred"].shape == (300,)
 
 
@@ -90,16 +95,17 @@ def test_cli_on_user_graph_writes_metrics(tmp_path, sbm, capsys):
     _write_user_graph(tmp_path, sbm)
     out = tmp_path / "out"
     code = main(["cluster", "--edges", str(tmp_path / "edges.txt"), "--features", str(tmp_path / "x.npy"),
-                 "--labels", str(tmp_path / "labels.txt"), "--runs", "2", "--epochs", "30", "--out", str(out),
+                 "--labels", str(tmp_path / "labels.txt"), "--runs", "2", "--epochs", "60", "--out", str(out),
                  "--set", "hidden=[64,64]", "--set", "z_dim=8", "--set", "pretrain.epochs=15",
-                 "--set", "pretrain.batch_size=64", "--set", "kmeans_n_init=5"])
+                 "--set", "pretrain.batch_size=64", "--set", "kmeans_n_init=5",
+                 "--set", "loss.alpha=3", "--set", "train.lr=0.01"])
     assert code == 0
     text = capsys.readouterr().out
     assert "ACC" in text and "NMI" in text and "s/epoch" in text
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["seeds"] == [0, 1] and len(metrics["runs"]) == 2
     assert metrics["summary"]["nmi"]["mean"] > 0.85
-    assert metrics["config"]["train"]["epochs"] == 30
+    assert metrics["config"]["train"]["epochs"] == 60
 
 
 def test_cli_reports_bad_input_in_one_line(tmp_path, capsys):

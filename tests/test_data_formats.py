@@ -164,3 +164,14 @@ def test_npz_with_wrong_arrays(tmp_path):
     with pytest.raises(DataError) as info:
         InteractionData.load_npz(path)
     assert info.value.path == str(path) and "not a graphcl interaction cache" in info.value.problem
+
+
+def test_recbole_inter_with_wrong_header_through_the_registry(tmp_path, monkeypatch):
+    from graphcl.data.registry import load_dataset
+
+    monkeypatch.setenv("GRAPHCL_CACHE", str(tmp_path / "cache"))
+    path = write(tmp_path, "mine.inter", "user item\n1\t2\n")
+    with pytest.raises(DataError) as info:
+        load_dataset(path)
+    assert (info.value.path, info.value.line) == (str(path), 1)
+    assert "is not 'name:type'" in info.value.problem

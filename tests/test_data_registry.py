@@ -396,3 +396,14 @@ def test_second_load_is_served_from_cache(data_root, tmp_path, monkeypatch):
     assert time.perf_counter() - start < 5  # generous: only guards against a silent re-parse
     assert (cold.train != warm.train).nnz == 0 and (cold.test != warm.test).nnz == 0
     assert len(list((tmp_path / "parsed").glob("gowalla-*.npz"))) == 1
+
+
+@pytest.mark.data
+def test_user_path_to_a_benchmark_folder_is_autodetected(data_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHCL_CACHE", str(tmp_path))
+    data = registry.load_dataset(data_root / "heco" / "aminer")
+    assert isinstance(data, HeteroData)
+    assert registry.dataset_stats(data)["nodes"] == {"paper": 6564, "author": 13329, "reference": 35890}
+    assert registry.load_dataset(data_root / "gowalla").stats()["test"] == 217242
+    with pytest.raises(DataError, match="several Planetoid datasets \\(citeseer, cora, pubmed\\)"):
+        registry.load_dataset(data_root / "planetoid")

@@ -33,8 +33,14 @@ METRIC_CLASSES = {"recall": "Recall", "ndcg": "NDCG", "precision": "Precision", 
 
 @pytest.fixture
 def compat():
-    with recbole_compat():
-        yield
+    """RecBole shims plus one torch thread (RecBole's tiny eval matmuls crawl with oversubscribed threads)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with recbole_compat():
+            yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _ml100k_root() -> Path:
@@ -339,7 +345,8 @@ def test_recbole_full_sort_eval_equals_graphcl_on_its_scores(compat, tmp_path):
     cfg = Config(model="LightGCN", dataset="ml-100k", config_dict={
         "data_path": str(_ml100k_root()), "use_gpu": False, "show_progress": False, "state": "ERROR",
         "checkpoint_dir": str(tmp_path), "epochs": 2, "learning_rate": 0.01, "n_layers": 1,
-        "topk": KS, "metrics": metrics, "valid_metric": "NDCG@10", "metric_decimal_place": 12})
+        "topk": KS, "metrics": metrics, "valid_metric": "NDCG@10", "metric_decimal_place": 12,
+        "eval_batch_size": 1 << 20})
     init_seed(cfg["seed"], cfg["reproducibility"])
     train, valid, test = data_preparation(cfg, create_dataset(cfg))
     model = LightGCN(cfg, train.dataset).to(cfg["device"])
@@ -356,3 +363,19 @@ def test_recbole_full_sort_eval_equals_graphcl_on_its_scores(compat, tmp_path):
     assert expected["recall@20"] > 0.05  # a trained model, not noise
     for key, value in expected.items():
         assert got[key] == pytest.approx(float(value), abs=1e-6), key
+
+
+def test_adapter_classes_are_importable_by_name():
+    """RecBole pickles its config (with the model class) into checkpoints; the classes must resolve."""
+    import pickle
+
+    import graphcl.integrations.recbole as integration
+
+    for name in ("lightgcn", "sgl"):
+        cls = recbole_model(name)
+        assert pickle.loads(pickle.dumps(cls)) is cls
+        assert getattr(integration, cls.__name__) is cls
+    base = integration.GraphclRecommender
+    assert pickle.loads(pickle.dumps(base)) is base and issubclass(cls, base)
+    with pytest.raises(AttributeError):
+        integration.GraphclNoSuchModel

@@ -6,7 +6,7 @@ import pytest
 from graphcl.reproduce.plots import bars, learning_curves
 from graphcl.reproduce.report import (check_claims, delta_pct, mean_std, render_markdown, summarize,
                                       within_tolerance)
-from graphcl.reproduce.runner import result_path, run_key, write_json_atomic
+from graphcl.reproduce.runner import result_path, run_key, work_dir, write_json_atomic
 from graphcl.reproduce.spec import TableSpec, expand_runs
 from graphcl.config import from_dict
 
@@ -74,6 +74,11 @@ def test_summary_and_markdown_on_fixed_records(tmp_path):
     write_json_atomic({"status": "finished", "key": "other", "config": stale, "seed": 2,
                        "result": {"test": {"recall@20": 9.9}}}, result_path(tmp_path, b_honest[1]))
 
+    # a killed run: two epochs in its log, no JSON
+    killed = work_dir(tmp_path, b_honest[2])
+    killed.mkdir(parents=True)
+    (killed / "log.jsonl").write_text('{"epoch": 0, "loss": 1.0}\n{"epoch": 1, "loss": 0.9}\n{"epo')
+
     summaries = summarize(table, runs, tmp_path)
     by = {(s.cell.id, s.protocol): s for s in summaries}
     a = by[("a", "honest")]
@@ -81,7 +86,7 @@ def test_summary_and_markdown_on_fixed_records(tmp_path):
     mean, std = a.stat("recall@20")
     assert mean == pytest.approx(0.21) and std == pytest.approx(0.01)
     b = by[("b", "honest")]
-    assert b.n == 1 and len(b.unfinished) == 2
+    assert b.n == 1 and b.not_started == 1 and b.unfinished == ["seed 3 (2 epochs logged)"]
     assert b.cut_short == []  # 100 epochs of 100: ran to the table's own limit
     assert by[("b", "paper")].n == 0
 
@@ -92,7 +97,7 @@ def test_summary_and_markdown_on_fixed_records(tmp_path):
     assert "Within tolerance: 2 of 2" in md
     assert "Paper X, Table 1" in md
     assert "c: skipped, data missing" in md
-    assert "| b | honest | 1/3 |" in md
+    assert "| b | honest | 1/3 |" in md and "running or killed: seed 3 (2 epochs logged); 1 not run yet" in md
     claims = dict(check_claims(table, summaries))
     assert claims["B beats A"].startswith("holds: b recall@20 0.3000 vs a 0.2100 (+42.9%)")
     assert claims["A is fast"].startswith("holds: mean best epoch 5.0")

@@ -196,3 +196,43 @@ def test_shipped_tables_parse(monkeypatch):
     assert load_table("ml100k").name == "ml100k"
     with pytest.raises(ConfigError, match="unknown table 'nope'"):
         load_table("nope")
+
+
+def test_clustering_and_hetero_adapters_map_results(monkeypatch, tmp_path):
+    """The adapters turn each task's own result into ``test`` metrics (in %, as the papers print)."""
+    import graphcl.cli.hetero as hetero
+    import graphcl.tasks.cluster as cluster
+    from graphcl.reproduce.tasks import get_task
+
+    clustering = get_task("clustering")
+    cfg = clustering.prepare({"dataset": "acm", "model": "pamc"}, "honest", 3)
+    assert cfg == {"dataset": "acm", "model": "pamc", "seed": 3}
+    with pytest.raises(ConfigError, match="only the honest protocol"):
+        clustering.prepare({}, "paper", 3)
+    seen = {}
+
+    def fake_cluster_once(data, c, seed, device="cpu", out_dir=None):
+        seen.update(data=data, seed=seed, epochs=c.train.epochs, out_dir=out_dir)
+        return {"acc": 0.9, "nmi": 0.7, "ari": 0.75, "f1": 0.5, "epochs": 4, "seconds_per_epoch": 0.1,
+                "pretrain_seconds": 2.0, "pred": np.zeros(3)}
+
+    monkeypatch.setattr(cluster, "cluster_once", fake_cluster_once)
+    monkeypatch.setattr(cluster, "load_node_dataset", lambda name: f"data:{name}")
+    res = clustering.run(merge_train(cfg, epochs=4), tmp_path, resume=False)
+    assert seen == {"data": "data:acm", "seed": 3, "epochs": 4, "out_dir": tmp_path}
+    assert res["test"] == pytest.approx({"acc": 90.0, "nmi": 70.0, "ari": 75.0, "f1": 50.0})
+    assert res["epochs_run"] == 4 and res["best_epoch"] == 3 and res["extra"]["pretrain_seconds"] == 2.0
+
+    scores = {"macro_f1": 88.0, "micro_f1": 87.0, "auc": 96.0, "macro_f1_std": 1.0, "micro_f1_std": 0.5,
+              "auc_std": 0.2}
+    monkeypatch.setattr(hetero, "run", lambda c, out_dir: {
+        "classification": {"20": scores, "40": scores, "60": scores}, "clustering": {"nmi": 60.0, "ari": 55.0},
+        "best_epoch": 9, "epochs_run": 15, "stopped": "early_stop", "seconds_per_epoch": 0.3})
+    het = get_task("hetero")
+    res = het.run(het.prepare({"model": "heco", "dataset": "acm"}, "honest", 1), tmp_path, resume=False)
+    assert res["test"]["micro_f1@40"] == 87.0 and res["test"]["auc@60"] == 96.0 and res["test"]["nmi"] == 60.0
+    assert len(res["test"]) == 11 and res["probe_std"]["micro_f1@20"] == 0.5 and res["best_epoch"] == 9
+
+
+def merge_train(cfg, **train):
+    return dict(cfg, train=dict(cfg.get("train", {}), **train))

@@ -43,7 +43,7 @@ class HeteroRunConfig:
 
     model: str = "heco"
     dataset: str = "acm"
-    layout: Literal["heco", "meow"] = "heco"
+    layout: Optional[Literal["heco", "meow"]] = None  # default: meow for imdb, else heco
     data_dir: Optional[str] = None
     select: Literal["train_loss", "val_probe"] = "train_loss"
     params: Dict[str, Any] = field(default_factory=dict)
@@ -57,6 +57,8 @@ class HeteroRunConfig:
             raise ConfigError(f"model {self.model!r} is not a heterogeneous model (choose from {', '.join(MODELS)})")
         if self.dataset not in DATASETS:
             raise ConfigError(f"dataset {self.dataset!r} is not supported (choose from {', '.join(DATASETS)})")
+        if self.layout is None:
+            self.layout = "meow" if self.dataset == "imdb" else "heco"
 
     def model_class(self):
         import importlib

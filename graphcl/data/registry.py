@@ -390,9 +390,11 @@ def detect_format(path: Path) -> Tuple[str, Path, Dict[str, Any]]:
         return "lightgcl_pkl", path, {}
     if (path / "data1.txt").is_file() and (path / "test1.txt").is_file():
         return "lastfm", path, {}
-    graphs = sorted(path.glob("ind.*.graph"))
+    graphs = sorted(g.name.split(".")[1] for g in path.glob("ind.*.graph"))
+    if len(graphs) > 1:
+        raise DataError(path, f"holds several Planetoid datasets ({', '.join(graphs)}); use a registered name")
     if graphs:
-        return "planetoid", path.parent, {"name": graphs[0].name.split(".")[1]}
+        return "planetoid", path.parent, {"name": graphs[0]}
     if (path / "labels.npy").is_file():
         fmt = "meow" if any(path.glob("nei_*.npz")) else "heco"
         return fmt, path.parent, {"name": path.name}

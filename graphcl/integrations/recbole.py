@@ -39,11 +39,9 @@ torch generator in between. Differences that remain:
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
-import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Sequence, Tuple, Union
 
@@ -52,11 +50,11 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from graphcl.config import ConfigError, from_dict, load_yaml
+from graphcl.config import from_dict, load_yaml
 from graphcl.data.interaction import InteractionData, ratio_split_counts
 from graphcl.data.readers import read_atomic_inter
 from graphcl.data.sampler import BPRBatch
-from graphcl.errors import DataError
+from graphcl.errors import ConfigError, DataError
 from graphcl.models.registry import available_models, get_model
 
 PathLike = Union[str, os.PathLike]
@@ -474,6 +472,7 @@ def _adapter_base() -> type:
         def full_sort_predict(self, interaction) -> torch.Tensor:
             return self.graphcl_model.score(interaction[self.USER_ID]).reshape(-1)
 
+    GraphclRecommender.__qualname__ = "GraphclRecommender"  # importable by name, for pickled RecBole configs
     _ADAPTERS[""] = GraphclRecommender
     return GraphclRecommender
 
@@ -504,6 +503,8 @@ def recbole_model(name: str) -> type:
 
 def __getattr__(attr: str):
     """``GraphclLightGCN``, ``GraphclSGL``, ...: adapters for the registered recommenders."""
+    if attr == "GraphclRecommender":
+        return _adapter_base()
     if attr.startswith("Graphcl"):
         for key in available_models("recommendation"):
             if f"Graphcl{get_model(key).__name__}" == attr:

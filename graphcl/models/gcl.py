@@ -23,7 +23,7 @@ The model is LightGCN plus a contrastive term over views of the user/item embedd
 
 The contrasted nodes are the batch's unique users and unique positive items. With
 ``diagnostics`` the alignment and uniformity (Wang & Isola) of the first two views are
-logged as ``align``/``uniform`` (no gradient). Random views draw from a generator seeded
+logged as ``align``/``uniform`` (no gradient, on a sample of the batch). Random views draw from a generator seeded
 by (model seed, epoch), the model seed being drawn from torch's global generator at
 construction, so a run is reproducible from ``train.seed`` alone.
 """
@@ -236,12 +236,23 @@ class GCL(LightGCN):
         terms["cl"] = cl
         terms["loss"] = terms["bpr"] + cfg.lam * cl + terms["l2"]
         if cfg.diagnostics:
-            with torch.no_grad():
-                nodes = torch.cat([users, items])
-                terms["align"] = alignment(views[0][nodes], views[1][nodes])
-                if len(users) > 1 and len(items) > 1:
-                    terms["uniform"] = 0.5 * (uniformity(views[0][users]) + uniformity(views[0][items]))
+            terms.update(self.diagnostics(views, batch))
         return terms
+
+    @torch.no_grad()
+    def diagnostics(self, views: Sequence[torch.Tensor], batch: BPRBatch, size: int = 256) -> Dict[str, torch.Tensor]:
+        """Alignment of views 0 and 1 and uniformity of view 0 on a sample of the batch's nodes.
+
+        The sample is the first ``size`` interactions of the (randomly ordered) batch, which
+        keeps the pairwise distances O(size^2) on any dataset.
+        """
+        users = torch.unique(batch.users[:size])
+        items = torch.unique(batch.pos[:size]) + self.num_users
+        nodes = torch.cat([users, items])
+        out = {"align": alignment(views[0][nodes], views[1][nodes])}
+        if len(users) > 1 and len(items) > 1:
+            out["uniform"] = 0.5 * (uniformity(views[0][users]) + uniformity(views[0][items]))
+        return out
 
 
 def paper_config(config, **fixed) -> GCLConfig:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -15,6 +16,10 @@ from graphcl.reproduce.spec import TableSpec  # noqa: E402
 
 
 def _curve(history: List[dict], metric: str) -> Dict[int, float]:
+    """Epoch (1-based) -> value of ``metric`` on the selection split, or of the training
+    loss when ``metric`` is ``"loss"``."""
+    if metric == "loss":
+        return {int(h["epoch"]) + 1: float(h["loss"]) for h in history if "loss" in h}
     return {int(h["epoch"]) + 1: float(h["valid"][metric]) for h in history
             if isinstance(h.get("valid"), dict) and metric in h["valid"]}
 
@@ -23,9 +28,12 @@ def learning_curves(table: TableSpec, summaries: List[CellSummary], path: Path) 
     """One panel per cell: selection-split ``main_metric`` per epoch, one line per seed and protocol.
 
     Under the honest protocol the curve is the validation split; under the paper protocol it
-    is the test split (that is what the original code selected on).
+    is the test split (that is what the original code selected on). Tasks that select on
+    no labelled split (clustering, heterogeneous) show the training loss instead.
     """
     metric = table.main_metric
+    if not any(_curve(r.get("history", []), metric) for s in summaries for r in s.records):
+        metric = "loss"
     with_curves = [s for s in summaries if any(_curve(r.get("history", []), metric) for r in s.records)]
     if not with_curves:
         return None
@@ -44,7 +52,8 @@ def learning_curves(table: TableSpec, summaries: List[CellSummary], path: Path) 
                 c = _curve(r.get("history", []), metric)
                 if c:
                     ax.plot(list(c), list(c.values()), color=colors.get(s.protocol, "gray"), lw=1, alpha=0.8,
-                            label=f"{s.protocol} ({'valid' if s.protocol == 'honest' else 'test'})" if i == 0 else None)
+                            label=(f"{s.protocol} ({'valid' if s.protocol == 'honest' else 'test'})"
+                                   if metric != "loss" else "train loss") if i == 0 else None)
         ax.set_title(label or cell_id, fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
         ax.set_ylabel(metric, fontsize=8)
@@ -52,7 +61,7 @@ def learning_curves(table: TableSpec, summaries: List[CellSummary], path: Path) 
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(cells):]:
         ax.axis("off")
-    fig.suptitle(f"{table.title}: learning curves", fontsize=10)
+    fig.suptitle(textwrap.fill(f"{table.title}: learning curves", 50 * cols), fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -90,7 +99,7 @@ def bars(table: TableSpec, summaries: List[CellSummary], path: Path) -> Optional
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(metrics):]:
         ax.axis("off")
-    fig.suptitle(f"{table.title}: test metrics", fontsize=10)
+    fig.suptitle(textwrap.fill(f"{table.title}: test metrics", 60 * cols), fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

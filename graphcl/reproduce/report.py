@@ -47,7 +47,8 @@ class CellSummary:
     protocol: str
     records: List[Dict[str, Any]] = field(default_factory=list)
     planned: int = 0
-    unfinished: List[str] = field(default_factory=list)  # "run_id (N epochs logged)"
+    unfinished: List[str] = field(default_factory=list)  # "run_id (N epochs logged)" of killed runs
+    not_started: int = 0
     cut_short: List[str] = field(default_factory=list)
 
     @property
@@ -80,7 +81,10 @@ def summarize(table: TableSpec, runs: List[RunSpec], root: Path, quick: bool = F
         record = read_json(result_path(root, run))
         if record is None or record.get("status") != "finished" or record.get("key") != run_key(run):
             logged = len(read_history(work_dir(root, run) / "log.jsonl"))
-            s.unfinished.append(f"{run.run_id} ({logged} epochs logged)" if logged else run.run_id)
+            if logged:
+                s.unfinished.append(f"seed {run.seed} ({logged} epochs logged)")
+            else:
+                s.not_started += 1
             continue
         s.records.append(record)
         full = table.cell_config(s.cell, quick).get("train", {}).get("epochs")
@@ -221,15 +225,20 @@ def render_markdown(table: TableSpec, summaries: List[CellSummary], notes: List[
             if s.cut_short:
                 status.append("; ".join(s.cut_short))
             if s.unfinished:
-                status.append("unfinished: " + ", ".join(s.unfinished))
+                status.append("running or killed: " + ", ".join(s.unfinished))
+            if s.not_started:
+                status.append(f"{s.not_started} not run yet")
             if not status:
                 status.append("finished" if s.n else "no runs")
             epochs = sorted({r["result"].get("epochs_run") for r in s.records if r["result"].get("epochs_run") is not None})
             peak = max((r["peak_rss_mb"] for r in s.records), default=None)
             lines.append(f"| {s.cell.label} | {s.protocol} | {s.n}/{s.planned} | {_fmt(None if best is None else best + 1, 1)} "
                          f"| {', '.join(map(str, epochs)) or '–'} | {_fmt(s.mean_of('seconds_per_epoch'), 2)} "
-                         f"| {_fmt(s.mean_of('wall_seconds'), 0)} | {_fmt(peak, 0)} | {' '.join(status)} |")
+                         f"| {_fmt(s.mean_of('wall_seconds'), 0)} | {_fmt(peak, 0)} | {'; '.join(status)} |")
         lines.append("")
+        if any(r.get("memory_scope") != "run" for s in summaries for r in s.records):
+            lines += ["Peak RSS of runs made with `--jobs 1` is that of the process that ran them one after "
+                      "another (an upper bound); `--jobs N` > 1 gives each run its own process and its own peak.", ""]
     if notes:
         lines += ["## Skipped here", ""] + [f"- {n}" for n in notes] + [""]
     if plots:

@@ -156,7 +156,8 @@ TASKS: Dict[str, Task] = {
                            "graphcl.models.registry:MODELS", protocol_path=("protocol",)),
     "clustering": Task("clustering", "graphcl.reproduce.tasks:run_clustering", "graphcl.tasks.cluster:MODELS",
                        seed_path=("seed",)),
-    "hetero": Task("hetero", "graphcl.reproduce.tasks:run_hetero", "graphcl.cli.hetero:MODELS"),
+    "hetero": Task("hetero", "graphcl.reproduce.tasks:run_hetero", "graphcl.cli.hetero:MODELS",
+                   volatile=(("train", "epochs"), ("train", "threads"), ("train", "progress"), ("threads",))),
 }
 
 

@@ -1,0 +1,173 @@
+"""Seconds per epoch, seconds per evaluation and peak memory of the graph recommenders.
+
+Usage::
+
+    python experiments/bench_epoch.py                       # ml-100k, 2 epochs per model
+    GRAPHCL_DATA=/work/shared/datasets python experiments/bench_epoch.py --dataset gowalla --epochs 1 --threads 1
+
+Each model runs in a fresh child process so that its peak resident memory
+(``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` of that child: the high-water mark of
+the whole process, including Python, torch and the loaded data) is its own. Every model
+uses batch 2048, dim 64 and ``--layers`` layers (2 by default, the setting of the peer
+measurements in the issue) with its other hyperparameters at their defaults. One epoch is
+a full pass of BPR batches with the model's training loss (views included); an evaluation
+is a full-ranking pass over the test users. Times are reported with their ratio to
+LightGCN's in the same run. A second table times the sparse product ``A @ X`` for
+``X`` of width 64, 128 and 192 against separate 64-wide products (the "wide product" idea
+for SimGCL's three propagations). The JSON goes to ``experiments/results/bench/``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+MODELS = ("lightgcn", "sgl", "simgcl", "xsimgcl", "lightgcl")
+RESULTS = Path(__file__).resolve().parent / "results" / "bench"
+
+
+def load(dataset: str):
+    from graphcl.config import from_dict
+    from graphcl.tasks.recommend import RecConfig, load_interactions
+
+    cfg = from_dict(RecConfig, {"dataset": dataset, "protocol": "paper"})
+    return cfg, load_interactions(cfg)
+
+
+def worker(args: argparse.Namespace) -> Dict:
+    """Train ``args.model`` for ``args.epochs`` epochs and evaluate after each; print one JSON line."""
+    import torch
+
+    from graphcl.config import from_dict
+    from graphcl.data.sampler import BPRSampler
+    from graphcl.models.registry import get_model
+    from graphcl.tasks.recommend import evaluators
+    from graphcl.train.trainer import TrainConfig, Trainer
+    from graphcl.utils import seed_everything
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    seed_everything(2020)
+    cfg, data = load(args.dataset)
+    cls = get_model(args.model)
+    model = cls(data, from_dict(cls.Config, {"layers": args.layers}, "params"))
+    _, test_eval = evaluators(data, cfg, "cpu")
+    sampler = BPRSampler(data.train, args.batch_size, seed=2020)
+    train_cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, progress=False, patience=0,
+                            metric="recall@20", threads=args.threads)
+    fit = Trainer(model, train_cfg, batches=sampler.epoch, validate=lambda: test_eval.evaluate(model.score)).fit()
+    return {"model": args.model, "seconds_per_epoch": fit.seconds_per_epoch, "seconds_per_eval": fit.seconds_per_eval,
+            "epoch_seconds": [h["seconds"] for h in fit.history],
+            "recall@20": fit.history[-1]["valid"]["recall@20"]}
+
+
+def spmm_widths(dataset: str, threads: int | None, repeats: int = 5) -> Dict[str, float]:
+    """Seconds of one ``A @ X`` at widths 64/128/192 and of 2 or 3 separate 64-wide products."""
+    import torch
+
+    from graphcl.graph.sparse import bipartite_norm_adj, interactions_to_tensors
+
+    if threads:
+        torch.set_num_threads(threads)
+    _, data = load(dataset)
+    users, items = interactions_to_tensors(data.train)
+    adj = bipartite_norm_adj(users, items, data.num_users, data.num_items)
+    n = data.num_users + data.num_items
+    xs = [torch.randn(n, 64) for _ in range(3)]
+
+    def clock(fn) -> float:
+        fn()
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        return (time.perf_counter() - t0) / repeats
+
+    wide = {w: torch.randn(n, w) for w in (64, 128, 192)}
+    return {
+        "1x64": clock(lambda: adj @ wide[64]),
+        "2x64 separate": clock(lambda: [adj @ x for x in xs[:2]]),
+        "1x128 wide": clock(lambda: adj @ wide[128]),
+        "3x64 separate": clock(lambda: [adj @ x for x in xs]),
+        "1x192 wide": clock(lambda: adj @ wide[192]),
+    }
+
+
+def run_child(args: argparse.Namespace, model: str) -> Dict:
+    cmd = [sys.executable, __file__, "--worker", model, "--dataset", args.dataset, "--epochs", str(args.epochs),
+           "--layers", str(args.layers), "--batch-size", str(args.batch_size)]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    # RUSAGE_CHILDREN's ru_maxrss is the largest child so far; children run one at a time, so
+    # a child that peaks below an earlier one is reported as "<= earlier peak".
+    result["peak_rss_mb"] = peak_kb / 1024
+    result["peak_rss_exact"] = peak_kb > before
+    return result
+
+
+def table(rows: List[Dict], base: Dict) -> str:
+    head = ("model", "s/epoch", "x lightgcn", "s/eval", "peak RSS MB", "recall@20")
+    lines = [head]
+    for r in rows:
+        mem = f"{r['peak_rss_mb']:.0f}" if r["peak_rss_exact"] else f"<={r['peak_rss_mb']:.0f}"
+        lines.append((r["model"], f"{r['seconds_per_epoch']:.3f}", f"{r['seconds_per_epoch'] / base['seconds_per_epoch']:.2f}",
+                      f"{r['seconds_per_eval']:.3f}", mem, f"{r['recall@20']:.4f}"))
+    width = [max(len(l[i]) for l in lines) for i in range(len(head))]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(l, width)) for l in lines)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--dataset", default="ml-100k")
+    p.add_argument("--models", default=",".join(MODELS), help="comma-separated; lightgcn is always measured first")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--batch-size", type=int, default=2048)
+    p.add_argument("--threads", type=int, default=None, help="torch threads (use 1 on a shared machine)")
+    p.add_argument("--no-spmm", action="store_true", help="skip the sparse-product width table")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        args.model = args.worker
+        print(json.dumps(worker(args)))
+        return 0
+    models = ["lightgcn"] + [m for m in args.models.split(",") if m and m != "lightgcn"]
+    load_before = os.getloadavg()
+    rows = []
+    for m in models:
+        rows.append(run_child(args, m))
+        print(f"measured {m}: {rows[-1]['seconds_per_epoch']:.3f} s/epoch", file=sys.stderr, flush=True)
+    base = rows[0]
+    print(f"\n{args.dataset}: {args.epochs} epoch(s), batch {args.batch_size}, dim 64, {args.layers} layers, "
+          f"threads={args.threads or 'torch default'}, load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f}")
+    print(table(rows, base))
+    spmm = None if args.no_spmm else spmm_widths(args.dataset, args.threads)
+    if spmm:
+        print("\nA @ X (seconds per call):")
+        for k, v in spmm.items():
+            print(f"  {k:>14}: {v:.4f}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"epoch_{Path(args.dataset).name}.json"
+    with open(out, "w", encoding="utf-8") as fh:
+        json.dump({"dataset": args.dataset, "epochs": args.epochs, "layers": args.layers, "batch_size": args.batch_size,
+                   "threads": args.threads, "load_average_before": load_before, "load_average_after": os.getloadavg(),
+                   "memory": "peak RSS of each model's own child process (ru_maxrss)",
+                   "host": platform.node(), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   "models": rows, "ratios_to_lightgcn": {r["model"]: r["seconds_per_epoch"] / base["seconds_per_epoch"] for r in rows},
+                   "spmm_seconds": spmm}, fh, indent=2)
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

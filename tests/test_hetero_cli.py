@@ -1,0 +1,44 @@
+"""``graphcl hetero``: config validation before any data is read, and an end-to-end run."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from graphcl.cli import main
+
+
+def test_bad_parameter_is_one_line_error(capsys, tmp_path):
+    code = main(["hetero", "--model", "heco", "--dataset", "acm", "--set", "params.tau=-1", "--data-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and "model.tau" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unknown_parameter_names_the_key(capsys):
+    code = main(["hetero", "--model", "meow", "--dataset", "acm", "--set", "params.temperature=0.5"])
+    err = capsys.readouterr().err
+    assert code == 2 and "temperature" in err
+
+
+def test_missing_data_folder(capsys, monkeypatch):
+    monkeypatch.delenv("GRAPHCL_DATA", raising=False)
+    code = main(["hetero", "--model", "heco", "--dataset", "acm", "--epochs", "1"])
+    assert code == 2 and "GRAPHCL_DATA" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_heco_acm_end_to_end(data_root, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main([
+        "hetero", "--model", "heco", "--dataset", "acm", "--data-dir", str(data_root), "--epochs", "2",
+        "--threads", "1", "--quiet", "--set", "probe.runs=2", "--set", "probe.epochs=20", "--set", "cluster_runs=1",
+        "--out", str(out),
+    ])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Macro-F1" in printed and "NMI" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["classification"]) == {"20", "40", "60"}
+    assert metrics["epochs_run"] == 2 and 0 <= metrics["classification"]["20"]["micro_f1"] <= 100
+    assert {"nmi", "ari"} <= set(metrics["clustering"])
