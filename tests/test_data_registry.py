@@ -407,3 +407,12 @@ def test_user_path_to_a_benchmark_folder_is_autodetected(data_root, tmp_path, mo
     assert registry.load_dataset(data_root / "gowalla").stats()["test"] == 217242
     with pytest.raises(DataError, match="several Planetoid datasets \\(citeseer, cora, pubmed\\)"):
         registry.load_dataset(data_root / "planetoid")
+
+
+def test_saving_one_name_keeps_entries_of_names_it_prefixes(tmp_path):
+    cache = ParsedCache(tmp_path)
+    data = InteractionData.from_pairs((np.array([0, 1]), np.array([1, 0])), name="x")
+    cache.save("toy-big", "a" * 24, data)
+    cache.save("toy", "b" * 24, data)
+    cache.save("toy", "c" * 24, data)
+    assert sorted(p.name for p in tmp_path.glob("*.npz")) == [f"toy-big-{'a' * 24}.npz", f"toy-{'c' * 24}.npz"]

@@ -42,3 +42,18 @@ def test_heco_acm_end_to_end(data_root, tmp_path, capsys):
     assert set(metrics["classification"]) == {"20", "40", "60"}
     assert metrics["epochs_run"] == 2 and 0 <= metrics["classification"]["20"]["micro_f1"] <= 100
     assert {"nmi", "ari"} <= set(metrics["clustering"])
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_meow_val_probe_selection_end_to_end(data_root, tmp_path):
+    out = tmp_path / "meow"
+    code = main([
+        "hetero", "--model", "meow", "--dataset", "acm", "--data-dir", str(data_root), "--epochs", "2",
+        "--threads", "1", "--quiet", "--set", "select=val_probe", "--set", "probe.runs=2", "--set", "probe.epochs=20",
+        "--set", "cluster_runs=1", "--out", str(out),
+    ])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["train"]["metric"] == "val_micro_f1" and metrics["config"]["train"]["mode"] == "max"
+    assert 0 <= metrics["best_epoch"] <= 1

@@ -115,3 +115,14 @@ def test_npz_roundtrip(tmp_path):
     d.save_npz(tmp_path / "c.npz")
     e = InteractionData.load_npz(tmp_path / "c.npz")
     assert (e.train != d.train).nnz == 0 and (e.test != d.test).nnz == 0 and e.name == "t" and e.valid is None
+
+
+def test_drop_cold_users_keeps_warm_ones(tmp_path):
+    tr = write(tmp_path, "train.txt", "0 0 1\n2 1\n")
+    te = write(tmp_path, "test.txt", "0 2\n1 0\n2 0\n")
+    d = InteractionData.from_pairs(read_lightgcn(tr), test=read_lightgcn(te))
+    with pytest.raises(DataError, match="1 users have test interactions"):
+        d.check_test_users_have_train()
+    w = d.drop_cold_users()
+    w.check_test_users_have_train()
+    assert w.test.nnz == 2 and w.test[1].nnz == 0

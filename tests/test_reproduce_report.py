@@ -65,7 +65,8 @@ def test_summary_and_markdown_on_fixed_records(tmp_path):
     a_runs = [r for r in runs if r.cell == "a"]
     for run, (rec, nd) in zip(a_runs, [(0.20, 0.10), (0.22, 0.11), (0.21, 0.09)]):
         _write(tmp_path, run, {"recall@20": rec, "ndcg@20": nd},
-               history=[{"epoch": e, "valid": {"recall@20": 0.1 + 0.01 * e}} for e in range(5)])
+               history=[{"epoch": e, "seconds": 1.0, "eval_seconds": 0.5, "valid": {"recall@20": 0.1 + 0.01 * e}}
+                        for e in range(5)])
     b_honest = [r for r in runs if r.cell == "b" and r.protocol == "honest"]
     _write(tmp_path, b_honest[0], {"recall@20": 0.30, "ndcg@20": 0.2}, best_epoch=99, epochs_run=100,
            stopped="max_epochs")
@@ -88,6 +89,8 @@ def test_summary_and_markdown_on_fixed_records(tmp_path):
     b = by[("b", "honest")]
     assert b.n == 1 and b.not_started == 1 and b.unfinished == ["seed 3 (2 epochs logged)"]
     assert b.cut_short == []  # 100 epochs of 100: ran to the table's own limit
+    assert a.mean_run_seconds() == pytest.approx(7.5)  # 5 epochs x (1 s train + 0.5 s valid)
+    assert b.mean_run_seconds() == 40.0  # no epoch log: the wall time
     assert by[("b", "paper")].n == 0
 
     md = render_markdown(table, summaries, ["c: skipped, data missing"], quick=False)

@@ -92,8 +92,15 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _write(path: Path, payload: dict) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(payload, fh, indent=2, default=lambda o: o.item() if isinstance(o, np.generic) else str(o))
+    tmp.replace(path)
+
+
 def run(args: argparse.Namespace) -> int:
-    from graphcl.tasks.cluster import cluster_runs
+    from graphcl.tasks.cluster import cluster_runs, summarize
 
     if args.runs < 1:
         raise ConfigError(f"--runs must be >= 1, got {args.runs}")
@@ -106,18 +113,21 @@ def run(args: argparse.Namespace) -> int:
     print(f"{cfg.model} ({cfg.encoder} encoder) on {name}: {data.num_nodes} nodes, "
           f"{data.edge_index.shape[1] // 2} edges, {data.num_features} features; seeds {seeds[0]}..{seeds[-1]}")
 
+    out.mkdir(parents=True, exist_ok=True)
+    header = {"dataset": name, "model": cfg.model, "encoder": cfg.encoder, "seeds": seeds,
+              "config_file": str(cfg_path) if cfg_path else None, "config": to_dict(cfg),
+              "protocol": "unsupervised: last-epoch weights, labels used only for the reported scores"}
+    done: list = []
+
     def log(res: dict) -> None:
         scores = "  ".join(f"{k}={100 * res[k]:.2f}" for k in ("acc", "nmi", "ari", "f1") if k in res)
         print(f"  seed {res['seed']}: {scores}  ({res['seconds_per_epoch']:.3f} s/epoch)", flush=True)
+        done.append(res)
+        # Written after every seed so that an interrupted long run keeps its finished seeds.
+        _write(out / "metrics.json", {**header, "complete": len(done) == len(seeds), "runs": done,
+                                      "summary": summarize(done)})
 
-    result = cluster_runs(data, cfg, seeds, device=args.device, use_cache=not args.no_cache, log=log)
-    print(format_summary(result["summary"]))
-    out.mkdir(parents=True, exist_ok=True)
-    payload = {"dataset": name, "model": cfg.model, "encoder": cfg.encoder, "seeds": seeds,
-               "config_file": str(cfg_path) if cfg_path else None, "config": to_dict(cfg),
-               "protocol": "unsupervised: last-epoch weights, labels used only for the reported scores",
-               **result}
-    with open(out / "metrics.json", "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=2, default=lambda o: o.item() if isinstance(o, np.generic) else str(o))
+    cluster_runs(data, cfg, seeds, device=args.device, use_cache=not args.no_cache, log=log)
+    print(format_summary(summarize(done)))
     print(f"wrote {out / 'metrics.json'}")
     return 0

@@ -11,15 +11,16 @@ from graphcl.data import registry
 def register(sub) -> None:
     p = sub.add_parser("data", help="list, inspect and download datasets",
                        description="Registered datasets (cards in datasets/*.yaml) and user data folders.")
-    p.add_argument("--data-dir", help="folder laid out like shared/datasets (searched before GRAPHCL_DATA)")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="folder laid out like shared/datasets (searched before GRAPHCL_DATA)")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
-    actions.add_parser("list", help="name, task, size and local status of every registered dataset")
-    stats = actions.add_parser("stats", help="statistics computed from the files, compared with the card")
+    actions.add_parser("list", parents=[common], help="name, task, size and local status of every registered dataset")
+    stats = actions.add_parser("stats", parents=[common], help="statistics computed from the files, compared with the card")
     stats.add_argument("name", help="registered name or a folder/file path")
     stats.add_argument("--format", help="format of a path dataset (default: auto-detected)")
     stats.add_argument("--no-download", action="store_true", help="fail instead of downloading missing files")
-    dl = actions.add_parser("download", help="download and verify the missing files of a dataset into the cache")
+    dl = actions.add_parser("download", parents=[common], help="download and verify the missing files of a dataset into the cache")
     dl.add_argument("name")
     p.set_defaults(func=run)
 

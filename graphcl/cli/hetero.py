@@ -59,6 +59,8 @@ class HeteroRunConfig:
             raise ConfigError(f"dataset {self.dataset!r} is not supported (choose from {', '.join(DATASETS)})")
         if self.layout is None:
             self.layout = "meow" if self.dataset == "imdb" else "heco"
+        # The early-stopping signal follows from ``select``; the Trainer reads it from train.*.
+        self.train.metric, self.train.mode = ("train_loss", "min") if self.select == "train_loss" else ("val_micro_f1", "max")
 
     def model_class(self):
         import importlib
@@ -139,16 +141,11 @@ def run(cfg: HeteroRunConfig, out_dir: Optional[Path] = None) -> Dict[str, Any]:
             scores = linear_probe(emb, labels, target["train_20"], target["val_20"], target["val_20"], quick)
             return {"val_micro_f1": scores["micro_f1"], "train_loss": model.last_loss}
 
-        train_cfg = cfg.train
-        if train_cfg.metric != "val_micro_f1" or train_cfg.mode != "max":
-            raise ConfigError("select: val_probe needs train.metric=val_micro_f1 and train.mode=max")
     else:
 
         def validate() -> Dict[str, float]:
             return {"train_loss": model.last_loss}
 
-        if cfg.train.metric != "train_loss" or cfg.train.mode != "min":
-            raise ConfigError("select: train_loss needs train.metric=train_loss and train.mode=min")
 
     trainer = Trainer(model, cfg.train, batches=lambda epoch: [None], validate=validate, out_dir=out_dir)
     fit = trainer.fit()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Sequence
@@ -79,7 +80,9 @@ class ParsedCache:
 
     # -- entries -------------------------------------------------------------------
     def _entries(self, name: str) -> Sequence[Path]:
-        return sorted(self.root.glob(f"{name}-*.npz")) + sorted(self.root.glob(f"{name}-*.pt"))
+        """Entries of exactly ``name`` (``<name>-<24 hex>``), not of names it prefixes."""
+        return [p for p in sorted(self.root.glob(f"{name}-*")) if p.suffix in (".npz", ".pt")
+                and re.fullmatch(r"[0-9a-f]{24}", p.stem[len(name) + 1:])]
 
     def load(self, name: str, key: str) -> Optional[Any]:
         """The cached object for (name, key), or None on a miss or an unreadable entry."""

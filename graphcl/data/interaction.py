@@ -205,6 +205,18 @@ class InteractionData:
                 raise DataError(where or self.source or None,
                                 f"{len(bad)} users have {split} interactions but no training interactions (first: user {bad[0]})")
 
+    def drop_cold_users(self) -> "InteractionData":
+        """Remove valid/test interactions of users who have no training interactions."""
+        warm = sp.diags((np.diff(self.train.indptr) > 0).astype(np.float32))
+        kept = {}
+        for split in ("valid", "test"):
+            mat = getattr(self, split)
+            if mat is not None:
+                mat = sp.csr_matrix(warm @ mat)
+                mat.eliminate_zeros()
+                kept[split] = mat
+        return replace(self, **kept)
+
     def stats(self) -> Dict[str, int]:
         """Counts per split, as in MANIFEST.md / dataset cards."""
         out = {"users": self.num_users, "items": self.num_items, "train": int(self.train.nnz)}

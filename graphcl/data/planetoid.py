@@ -12,7 +12,6 @@ CSR matrices and plain containers, so a tampered file cannot run code.
 """
 from __future__ import annotations
 
-import collections
 import io
 import pickle
 from pathlib import Path

@@ -92,10 +92,11 @@ def linear_probe(
     test_at = {"macro": torch.zeros(runs, device=device), "micro": torch.zeros(runs, device=device)}
     best_proba = torch.zeros(runs, len(test_idx), num_classes, device=device)
     for _ in range(config.epochs):
-        logits = torch.einsum("nd,rdc->rnc", x_tr, weight) + bias
-        loss = F.cross_entropy(logits.reshape(-1, num_classes), y_tr.repeat(runs), reduction="mean") * runs
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
+        with torch.enable_grad():  # the probe trains even when called under no_grad (validation)
+            logits = torch.einsum("nd,rdc->rnc", x_tr, weight) + bias
+            loss = F.cross_entropy(logits.reshape(-1, num_classes), y_tr.repeat(runs), reduction="mean") * runs
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
         opt.step()
         with torch.no_grad():
             val_logits = torch.einsum("nd,rdc->rnc", x_va, weight) + bias

@@ -32,9 +32,10 @@ torch generator in between. Differences that remain:
   missing ids for RecBole (it reads with pandas' default ``na_values``) but ordinary tokens
   here; only empty fields count as missing;
 * an illegal interval string is a :class:`ConfigError` here, a logged warning in RecBole;
-* ``rm_dup_inter``, ``LS``/``TS`` splits, ``group_by: none`` and benchmark files are not
-  supported (a :class:`ConfigError` says so); duplicates are kept, as with RecBole's default,
-  and collapse to one entry of the binary matrices.
+* ``rm_dup_inter``, ``LS``/``TS`` splits, ``group_by: none``, benchmark files and
+  ``val_interval`` on ``.user``/``.item`` fields are not supported (a :class:`ConfigError`
+  says so); duplicates are kept, as with RecBole's default, and collapse to one entry of the
+  binary matrices (RecBole trains on each copy).
 """
 from __future__ import annotations
 

@@ -23,9 +23,9 @@ The model is LightGCN plus a contrastive term over views of the user/item embedd
 
 The contrasted nodes are the batch's unique users and unique positive items. With
 ``diagnostics`` the alignment and uniformity (Wang & Isola) of the first two views are
-logged as ``align``/``uniform`` (no gradient, on a sample of the batch). Random views draw from a generator seeded
-by (model seed, epoch), the model seed being drawn from torch's global generator at
-construction, so a run is reproducible from ``train.seed`` alone.
+logged as ``align``/``uniform`` (no gradient, on a sample of the batch). Random views draw
+from a generator seeded by (model seed, epoch), the model seed being drawn from torch's
+global generator at construction, so a run is reproducible from ``train.seed`` alone.
 """
 from __future__ import annotations
 

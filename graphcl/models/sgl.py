@@ -26,6 +26,7 @@ class SGLConfig:
     tau: float = 0.2
     lam: float = 0.1
     negatives: Literal["batch", "all"] = "all"
+    cl_normalize: bool = True  # cosine similarities (paper); False = raw dot products
     diagnostics: bool = True
 
     def __post_init__(self) -> None:

@@ -25,6 +25,7 @@ class SimGCLConfig:
     eps: float = 0.1
     tau: float = 0.2
     lam: float = 0.5
+    cl_normalize: bool = True  # cosine similarities (paper); False = raw dot products
     diagnostics: bool = True
 
     def __post_init__(self) -> None:

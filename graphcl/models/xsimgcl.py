@@ -25,6 +25,7 @@ class XSimGCLConfig:
     tau: float = 0.15
     lam: float = 0.2
     layer_star: int = 1
+    cl_normalize: bool = True  # cosine similarities (paper); False = raw dot products
     diagnostics: bool = True
 
     def __post_init__(self) -> None:

@@ -66,6 +66,16 @@ class CellSummary:
         vals = [float(r[key]) for r in self.records if r.get(key) is not None]
         return sum(vals) / len(vals) if vals else None
 
+    def mean_run_seconds(self) -> Optional[float]:
+        """Training + validation seconds per run, summed over the epoch log (so over every
+        session of a resumed run); the wall time for runs without an epoch log."""
+        vals = []
+        for r in self.records:
+            hist = r.get("history") or []
+            vals.append(sum(h.get("seconds", 0.0) + h.get("eval_seconds", 0.0) for h in hist) if hist
+                        else float(r.get("wall_seconds", 0.0)))
+        return sum(vals) / len(vals) if vals else None
+
 
 def summarize(table: TableSpec, runs: List[RunSpec], root: Path, quick: bool = False) -> List[CellSummary]:
     """Collect the finished run JSONs of ``runs`` (same config key) per (cell, protocol)."""
@@ -196,7 +206,9 @@ def render_markdown(table: TableSpec, summaries: List[CellSummary], notes: List[
                 what = "not run" if c.run else "reference"
                 for metric, pub in c.published.items():
                     lines.append(f"| {c.label} | – | {metric} | {_num(pub)} | – | – | {what} |")
-        lines += ["", f"**Within tolerance: {within_count} of {total} compared values.**", ""]
+        verdict = (f"**Within tolerance: {within_count} of {total} compared values.**" if total
+                   else "**No finished run to compare yet.**")
+        lines += ["", verdict, ""]
         sources = sorted({c.source for c in table.cells if c.source and c.published})
         if sources:
             lines += ["Published numbers: " + "; ".join(sources) + ".", ""]
@@ -217,7 +229,7 @@ def render_markdown(table: TableSpec, summaries: List[CellSummary], notes: List[
                 cells.append(_fmt_stat(s.stat(m)))
             lines.append(f"| {s.cell.label} | {s.protocol} | " + " | ".join(cells) + " |")
         lines += ["", "## Training", "",
-                  "| cell | protocol | runs | best epoch (mean, 1-based) | epochs run | s/epoch | wall s/run | peak RSS MiB | status |",
+                  "| cell | protocol | runs | best epoch (mean, 1-based) | epochs run | s/epoch | train+valid s/run | peak RSS MiB | status |",
                   "|---|---|---:|---:|---:|---:|---:|---:|---|"]
         for s in summaries:
             best = s.mean_of("best_epoch")
@@ -234,7 +246,7 @@ def render_markdown(table: TableSpec, summaries: List[CellSummary], notes: List[
             peak = max((r["peak_rss_mb"] for r in s.records), default=None)
             lines.append(f"| {s.cell.label} | {s.protocol} | {s.n}/{s.planned} | {_fmt(None if best is None else best + 1, 1)} "
                          f"| {', '.join(map(str, epochs)) or '–'} | {_fmt(s.mean_of('seconds_per_epoch'), 2)} "
-                         f"| {_fmt(s.mean_of('wall_seconds'), 0)} | {_fmt(peak, 0)} | {'; '.join(status)} |")
+                         f"| {_fmt(s.mean_run_seconds(), 0)} | {_fmt(peak, 0)} | {'; '.join(status)} |")
         lines.append("")
         if any(r.get("memory_scope") != "run" for s in summaries for r in s.records):
             lines += ["Peak RSS of runs made with `--jobs 1` is that of the process that ran them one after "

@@ -167,7 +167,7 @@ def pretrained_autoencoder(data: Data, cfg: ClusterConfig, seed: int, device: to
         return torch.randperm(n, generator=gen).split(cfg.pretrain.batch_size)
 
     train_cfg = TrainConfig(epochs=cfg.pretrain.epochs, lr=cfg.pretrain.lr, patience=0, metric="loss",
-                            mode="min", seed=seed, device=str(device), progress=False)
+                            mode="min", seed=seed, device=str(device), threads=cfg.train.threads, progress=False)
     Trainer(model, train_cfg, batches).fit()
     if use_cache:
         save_atomic({"encoder": encoder.state_dict(), "decoder": decoder.state_dict()}, path)

@@ -20,6 +20,7 @@ from typing import Any, Dict, Literal, Optional, Tuple
 import torch
 import yaml
 
+from graphcl.errors import DataError
 from graphcl.config import ConfigError, check_fraction, from_dict, to_dict
 from graphcl.data.interaction import InteractionData
 from graphcl.data.registry import load_dataset
@@ -41,6 +42,9 @@ class DataConfig:
     split: Tuple[float, ...] = (0.8, 0.1, 0.1)  # RecBole RS ratios for single-file datasets
     order: Literal["RO", "TO"] = "RO"
     seed: int = 2020
+    # users with held-out interactions but no training ones cannot be ranked: fail, or drop them
+    # from the held-out splits (reported in metrics.json as data.dropped_cold_users)
+    cold_users: Literal["error", "drop"] = "error"
 
     def __post_init__(self) -> None:
         check_fraction("data.valid_ratio", self.valid_ratio)
@@ -95,7 +99,12 @@ def load_interactions(cfg: RecConfig) -> InteractionData:
         raise ConfigError(f"dataset {cfg.dataset!r} has no test split")
     if cfg.protocol == "honest" and data.valid is None:
         data = data.with_valid_split(cfg.data.valid_ratio, cfg.data.seed)
-    data.check_test_users_have_train()
+    if cfg.data.cold_users == "drop":
+        data = data.drop_cold_users()
+    try:
+        data.check_test_users_have_train()
+    except DataError as exc:
+        raise DataError(exc.path, exc.problem + "; use --set data.cold_users=drop to evaluate without them") from None
     return data
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Callable, List, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from graphcl.config import check_positive
 from graphcl.graph.sparse import sym_spmm
@@ -39,7 +38,9 @@ class EmbeddingNoise:
     def delta(self, h: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """``eps * sign(h) * normalize(u)`` for ``u ~ U(0,1)`` shaped like ``h`` (N x d); no gradient."""
         u = torch.rand(h.shape, generator=gen, device=gen.device, dtype=h.dtype).to(h.device)
-        return torch.sign(h.detach()) * F.normalize(u, dim=-1) * self.eps
+        # in place: three N x d passes instead of five temporaries per layer and view
+        scale = self.eps / u.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        return u.mul_(scale).mul_(torch.sign(h.detach()))
 
     def perturb(self, gen: torch.Generator) -> Callable[[torch.Tensor, int], torch.Tensor]:
         """A ``perturb(h, layer) -> h + delta`` callback for ``LightGCNEncoder.propagate``."""
