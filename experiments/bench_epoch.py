@@ -71,8 +71,11 @@ def worker(args: argparse.Namespace) -> Dict:
         torch.set_num_threads(args.threads)
     seed_everything(2020)
     _, data = load(args.dataset)
-    cls = get_model(args.model)
-    model = cls(data, from_dict(cls.Config, {"layers": args.layers}, "params"))
+    name, _, overrides = args.model.partition(":")
+    params = {"layers": args.layers}
+    params.update(dict(kv.split("=", 1) for kv in overrides.split("+") if kv))
+    cls = get_model(name)
+    model = cls(data, from_dict(cls.Config, params, "params"))
     sampler = BPRSampler(data.train, args.batch_size, seed=2020)
     n_batches = len(sampler)
     k = min(args.max_batches or n_batches, n_batches)
@@ -172,7 +175,10 @@ def table(rows: List[Dict], base: Dict) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--dataset", default="ml-100k")
-    p.add_argument("--models", default=",".join(MODELS), help="comma-separated; lightgcn is always measured first")
+    p.add_argument("--models", default=",".join(MODELS),
+                   help="comma-separated; lightgcn is always measured first; a model may carry params, "
+                        "e.g. sgl:negatives=batch+rho=0.2")
+    p.add_argument("--tag", default="", help="suffix of the JSON file name")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=2048)
@@ -207,7 +213,7 @@ def main() -> int:
         for k, v in spmm.items():
             print(f"  {k:>14}: {v:.4f}")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"epoch_{Path(args.dataset).name}.json"
+    out = RESULTS / f"epoch_{Path(args.dataset).name}{'_' + args.tag if args.tag else ''}.json"
     with open(out, "w", encoding="utf-8") as fh:
         json.dump({"dataset": args.dataset, "epochs": args.epochs, "layers": args.layers, "batch_size": args.batch_size,
                    "threads": args.threads, "load_average_before": load_before, "load_average_after": os.getloadavg(),

@@ -19,10 +19,10 @@ HECO_PAPER = {
 
 def main() -> str:
     lines = [
-        "| model | dataset | labels | Macro-F1 | Micro-F1 | AUC | HeCo paper (Ma/Mi/AUC) | epochs | s/epoch |",
+        "| run | dataset | labels | Macro-F1 | Micro-F1 | AUC | HeCo paper (Ma/Mi/AUC) | epochs | s/epoch |",
         "|---|---|---:|---|---|---|---|---:|---:|",
     ]
-    clustering = ["| model | dataset | NMI | ARI |", "|---|---|---|---|"]
+    clustering = ["| run | dataset | NMI | ARI |", "|---|---|---|---|"]
     for path in sorted(RESULTS.glob("*/metrics.json")):
         m = json.loads(path.read_text())
         for size, s in m["classification"].items():
@@ -30,11 +30,11 @@ def main() -> str:
             ref = "/".join(f"{v:.2f}" for v in paper) if paper and m["model"] == "heco" else "-"
             cells = [f"{s[k]:.2f} ± {s[k + '_std']:.2f}" for k in ("macro_f1", "micro_f1", "auc")]
             lines.append(
-                f"| {m['model']} | {m['dataset']} | {size} | " + " | ".join(cells)
+                f"| {path.parent.name} | {m['dataset']} | {size} | " + " | ".join(cells)
                 + f" | {ref} | {m['epochs_run']} | {m['seconds_per_epoch']:.2f} |"
             )
         c = m["clustering"]
-        clustering.append(f"| {m['model']} | {m['dataset']} | {c['nmi']:.2f} ± {c['nmi_std']:.2f} | {c['ari']:.2f} ± {c['ari_std']:.2f} |")
+        clustering.append(f"| {path.parent.name} | {m['dataset']} | {c['nmi']:.2f} ± {c['nmi_std']:.2f} | {c['ari']:.2f} ± {c['ari_std']:.2f} |")
     text = "\n".join(["# Heterogeneous-graph results", "", *lines, "", "k-means on the embeddings (k = classes, 10 seeds):", "", *clustering, ""])
     (RESULTS / "results.md").write_text(text)
     return text

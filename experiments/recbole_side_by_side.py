@@ -167,7 +167,7 @@ def main(argv=None) -> int:
     ap.add_argument("--config", default=str(HERE / "configs" / "recbole" / "side_by_side.yaml"))
     ap.add_argument("--epochs", type=int, help="override the epoch cap (smoke runs)")
     ap.add_argument("--seeds", type=int, nargs="+")
-    ap.add_argument("--out", default=str(HERE / "results" / "recbole"))
+    ap.add_argument("--out", default=str(HERE / "results" / "recbole" / "epochs100"))
     args = ap.parse_args(argv)
     hp = load_yaml(args.config)
     if args.epochs:

@@ -153,6 +153,17 @@ def test_paper_defaults(tiny):
     assert (s.rho, s.tau, s.lam, s.layers, s.view) == (0.1, 0.2, 0.1, 3, "edge_dropout")
     lc = LightGCL.Config()
     assert (lc.q, lc.layers, lc.lam, lc.reg, lc.tau) == (5, 2, 0.2, 1e-7, 0.2)
+    # the fixed choices that make each paper model a composition
+    composed = {cls.__name__: cls.Config().gcl() for cls in (SGL, SimGCL, XSimGCL, LightGCL)}
+    assert [(c.view, c.negatives, c.include_layer0, c.combine) for c in composed.values()] == [
+        ("edge_dropout", "all", True, "mean"), ("noise", "batch", False, "mean"),
+        ("cross_layer", "batch", False, "mean"), ("svd", "all", True, "sum")]
+
+
+@pytest.mark.parametrize("cls", [SGL, SimGCL, XSimGCL, LightGCL])
+def test_paper_configs_are_validated_when_built(cls):
+    with pytest.raises(ConfigError, match="params.tau must be > 0"):
+        from_dict(cls.Config, {"tau": 0}, "params")
 
 
 @pytest.mark.parametrize("params,match", [

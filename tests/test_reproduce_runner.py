@@ -1,6 +1,5 @@
 """The reproduce runner: table parsing, run expansion, and resume (finished skipped, killed redone)."""
 import json
-import os
 
 import numpy as np
 import pytest

@@ -38,9 +38,8 @@ def contrast_logits(anchor: torch.Tensor, positive: torch.Tensor, tau: float,
         if pos_index is None:
             raise ValueError("pos_index (the positive's row in candidates) is required with candidates")
         c = unit(candidates)
-    pos = (a * p).sum(-1) / tau
-    logits = a @ c.T / tau
-    return pos, logits, pos_index
+    a = a / tau  # scaling the (B, d) anchors instead of the (B, M) logits saves two B x M passes
+    return (a * p).sum(-1), a @ c.T, pos_index
 
 
 def info_nce(anchor: torch.Tensor, positive: torch.Tensor, tau: float,

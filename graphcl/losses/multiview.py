@@ -49,7 +49,7 @@ def multiview_info_nce(views: Views, tau: float) -> torch.Tensor:
     off_diag = ~torch.eye(v, dtype=torch.bool, device=z.device)
     pos = _alignment_logits(z, tau)[off_diag].logsumexp(0)  # (B,)
     flat = z.reshape(v * b, d)
-    logits = flat @ flat.T / tau
+    logits = (flat / tau) @ flat.T
     logits = logits.masked_fill(torch.eye(v * b, dtype=torch.bool, device=z.device), float("-inf"))
     # Row (v, i) holds s(z_vi, .); summing every view of node i pools V rows per node.
     neg = logits.reshape(v, b, v * b).permute(1, 0, 2).reshape(b, -1).logsumexp(1)
@@ -62,7 +62,7 @@ def mv_dhel(views: Views, tau: float) -> torch.Tensor:
     v, b, _ = z.shape
     upper = torch.triu(torch.ones(v, v, dtype=torch.bool, device=z.device), diagonal=1)
     pos = _alignment_logits(z, tau)[upper].logsumexp(0)  # (B,)
-    within = torch.einsum("vid,vjd->vij", z, z) / tau
+    within = torch.einsum("vid,vjd->vij", z / tau, z)
     within = within.masked_fill(torch.eye(b, dtype=torch.bool, device=z.device), float("-inf"))
     uniformity = within.logsumexp(2).sum(0)  # (B,)
     return (uniformity - pos).mean()

@@ -43,7 +43,6 @@ from graphcl.losses.infonce import info_nce
 from graphcl.losses.multiview import multiview_info_nce, mv_dhel
 from graphcl.losses.uniformity import alignment, uniformity
 from graphcl.models.lightgcn import LightGCN, LightGCNConfig
-from graphcl.nn.lightgcn import combine_layers
 from graphcl.utils import generator
 from graphcl.views.cross_layer import CrossLayer
 from graphcl.views.graph_aug import EdgeDropout, NodeDropout, RandomWalk
@@ -100,6 +99,15 @@ class GCLConfig(LightGCNConfig):
                               "edge-dropout propagations of the main graph")
 
 
+def _mix(layers: Sequence[torch.Tensor], combine: str, include_layer0: bool) -> torch.Tensor:
+    """Mean or sum of the used layers, as ``combine_layers`` but by running sums (no stacked copy)."""
+    used = list(layers if include_layer0 else layers[1:])
+    total = used[0]
+    for layer in used[1:]:
+        total = total + layer
+    return total / len(used) if combine == "mean" else total
+
+
 class _Views:
     """Adapter from a view generator to ``(rec, views)`` for the current encoder state."""
 
@@ -131,7 +139,7 @@ class _NoiseViews(_Views):
         enc, adj = self.model.encoder, self.model.adj
         clean = enc.propagate(adj)
         noisy = self.noise.views_from_clean(adj, clean, self.model.config.num_views, gen)
-        mix: Callable = lambda layers: combine_layers(layers, enc.combine, enc.include_layer0)
+        mix: Callable = lambda layers: _mix(layers, enc.combine, enc.include_layer0)
         return mix(clean), [mix(layers) for layers in noisy]
 
 
@@ -165,7 +173,7 @@ class _SVDViews(_Views):
         first = mains[0]
         # LightGCL: SVD-view layer k propagates the main view's layer k-1.
         svd_layers = [first[0]] + [self.svd.propagate(first[k - 1]) for k in range(1, len(first))]
-        mix: Callable = lambda layers: combine_layers(layers, enc.combine, enc.include_layer0)
+        mix: Callable = lambda layers: _mix(layers, enc.combine, enc.include_layer0)
         main_views = [mix(layers) for layers in mains]
         return main_views[0], [mix(svd_layers)] + main_views
 
@@ -202,10 +210,10 @@ class GCL(LightGCN):
         self.gen = generator(self.seed * 1_000_003 + epoch, self.device_)
         self.views.refresh(self.gen)
 
-    def contrast(self, views: Sequence[torch.Tensor], nodes: torch.Tensor, block: slice) -> torch.Tensor:
-        """Contrastive loss of ``nodes`` (rows of the (U+I) x d views) with negatives from ``block``."""
+    def contrast(self, views: Sequence[torch.Tensor], picked: Sequence[torch.Tensor], nodes: torch.Tensor,
+                 block: slice) -> torch.Tensor:
+        """Contrastive loss of ``nodes`` whose rows of each view are ``picked``; ``all`` negatives come from ``block``."""
         cfg = self.config
-        picked = [v[nodes] for v in views]
         if cfg.loss in MULTIVIEW_LOSSES:
             return MULTIVIEW_LOSSES[cfg.loss](picked, cfg.tau)
         fn = PAIRWISE_LOSSES[cfg.loss]
@@ -232,7 +240,10 @@ class GCL(LightGCN):
         users = torch.unique(batch.users)
         items = torch.unique(batch.pos) + self.num_users
         n = self.num_users + self.num_items
-        cl = self.contrast(views, users, slice(0, self.num_users)) + self.contrast(views, items, slice(self.num_users, n))
+        # one gather per view (its backward allocates a full N x d gradient), then split
+        rows = [v[torch.cat([users, items])].split([len(users), len(items)]) for v in views]
+        cl = (self.contrast(views, [r[0] for r in rows], users, slice(0, self.num_users))
+              + self.contrast(views, [r[1] for r in rows], items, slice(self.num_users, n)))
         terms["cl"] = cl
         terms["loss"] = terms["bpr"] + cfg.lam * cl + terms["l2"]
         if cfg.diagnostics:

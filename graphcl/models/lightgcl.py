@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from graphcl.config import check_fraction, check_positive
 from graphcl.data.interaction import InteractionData
-from graphcl.models.gcl import GCL, paper_config
+from graphcl.models.gcl import GCL, GCLConfig, paper_config
 
 
 @dataclass
@@ -32,17 +31,16 @@ class LightGCLConfig:
     diagnostics: bool = True
 
     def __post_init__(self) -> None:
-        check_positive("params.dim", self.dim)
-        check_positive("params.layers", self.layers)
-        check_positive("params.q", self.q)
-        check_fraction("params.rho", self.rho)
-        check_positive("params.tau", self.tau)
+        self.gcl()  # validates every field, before any data is loaded
+
+    def gcl(self) -> GCLConfig:
+        """The generic composition this model is: these fields plus its fixed choices."""
+        return paper_config(self, view="svd", loss="infonce", num_views=2, combine="sum",
+                            include_layer0=True, negatives="all", reg_scope="table", cl_normalize=False)
 
 
 class LightGCL(GCL):
     Config = LightGCLConfig
 
     def __init__(self, data: InteractionData, config: LightGCLConfig, device="cpu") -> None:
-        super().__init__(data, paper_config(config, view="svd", loss="infonce", num_views=2, combine="sum",
-                                            include_layer0=True, negatives="all", reg_scope="table",
-                                            cl_normalize=False), device)
+        super().__init__(data, config.gcl(), device)

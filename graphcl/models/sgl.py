@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Optional
 
-from graphcl.config import check_fraction, check_positive
 from graphcl.data.interaction import InteractionData
-from graphcl.models.gcl import GCL, paper_config
+from graphcl.models.gcl import GCL, GCLConfig, paper_config
 
 
 @dataclass
@@ -30,14 +29,15 @@ class SGLConfig:
     diagnostics: bool = True
 
     def __post_init__(self) -> None:
-        check_positive("params.dim", self.dim)
-        check_fraction("params.rho", self.rho)
-        check_positive("params.tau", self.tau)
+        self.gcl()  # validates every field, before any data is loaded
+
+    def gcl(self) -> GCLConfig:
+        """The generic composition this model is: these fields plus its fixed choices."""
+        return paper_config(self, loss="infonce", num_views=2, combine="mean", include_layer0=True)
 
 
 class SGL(GCL):
     Config = SGLConfig
 
     def __init__(self, data: InteractionData, config: SGLConfig, device="cpu") -> None:
-        super().__init__(data, paper_config(config, loss="infonce", num_views=2, combine="mean",
-                                            include_layer0=True), device)
+        super().__init__(data, config.gcl(), device)

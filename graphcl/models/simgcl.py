@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from graphcl.config import check_positive
 from graphcl.data.interaction import InteractionData
-from graphcl.models.gcl import GCL, paper_config
+from graphcl.models.gcl import GCL, GCLConfig, paper_config
 
 
 @dataclass
@@ -29,14 +28,16 @@ class SimGCLConfig:
     diagnostics: bool = True
 
     def __post_init__(self) -> None:
-        check_positive("params.dim", self.dim)
-        check_positive("params.layers", self.layers)
-        check_positive("params.tau", self.tau)
+        self.gcl()  # validates every field, before any data is loaded
+
+    def gcl(self) -> GCLConfig:
+        """The generic composition this model is: these fields plus its fixed choices."""
+        return paper_config(self, view="noise", loss="infonce", num_views=2, combine="mean",
+                            include_layer0=False, negatives="batch")
 
 
 class SimGCL(GCL):
     Config = SimGCLConfig
 
     def __init__(self, data: InteractionData, config: SimGCLConfig, device="cpu") -> None:
-        super().__init__(data, paper_config(config, view="noise", loss="infonce", num_views=2, combine="mean",
-                                            include_layer0=False, negatives="batch"), device)
+        super().__init__(data, config.gcl(), device)

@@ -25,8 +25,11 @@ class CrossLayer:
 
     def final(self, layers: Sequence[torch.Tensor]) -> torch.Tensor:
         """Mean (or sum) of layers 1..K (0..K with ``include_layer0``)."""
-        used = torch.stack(list(layers if self.include_layer0 else layers[1:]), 0)
-        return used.mean(0) if self.combine == "mean" else used.sum(0)
+        used = list(layers if self.include_layer0 else layers[1:])
+        total = used[0]
+        for layer in used[1:]:  # running sum: no stacked K x N x d copy
+            total = total + layer
+        return total / len(used) if self.combine == "mean" else total
 
     def views(self, layers: Sequence[torch.Tensor], num_views: int = 2) -> List[torch.Tensor]:
         """``[final, n_{l*}, n_{l*+1}, ...]`` (``num_views`` entries), each N x d."""

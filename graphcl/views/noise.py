@@ -38,7 +38,7 @@ class EmbeddingNoise:
     def delta(self, h: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """``eps * sign(h) * normalize(u)`` for ``u ~ U(0,1)`` shaped like ``h`` (N x d); no gradient."""
         u = torch.rand(h.shape, generator=gen, device=gen.device, dtype=h.dtype).to(h.device)
-        # in place: three N x d passes instead of five temporaries per layer and view
+        # in place: no extra N x d temporaries per layer and view
         scale = self.eps / u.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         return u.mul_(scale).mul_(torch.sign(h.detach()))
 
@@ -62,7 +62,7 @@ class EmbeddingNoise:
                     carried = None if prev is None else sym_spmm(adj, prev)
                     pre = clean[k].detach() if carried is None else clean[k].detach() + carried
                     step = self.delta(pre, gen)
-                    residual[v] = step if carried is None else carried + step
+                    residual[v] = step if carried is None else carried.add_(step)
                 views[v].append(clean[k] + residual[v])
         return views
 
