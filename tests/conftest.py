@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-torch.set_num_threads(min(2, torch.get_num_threads()))
+# Test tensors are small: one thread avoids oversubscription when cores are shared.
+torch.set_num_threads(1)
 
 
 def pytest_configure(config):

@@ -17,6 +17,7 @@ Splits (all per user, vectorised, seeded):
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple, Union
@@ -242,9 +243,17 @@ class InteractionData:
             if mat is not None:
                 arrays[f"{split}_indptr"] = mat.indptr
                 arrays[f"{split}_indices"] = mat.indices
-        tmp = Path(str(path) + ".tmp.npz")
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
+        path = Path(path)
+        # a unique temporary name: concurrent processes may cache the same dataset at once
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp.npz")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
     @classmethod
     def load_npz(cls, path: PathLike) -> "InteractionData":
