@@ -16,14 +16,6 @@ from graphcl.graph.metapath import metapath_adjacency, sparse_matrix
 pytestmark = pytest.mark.data
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Sparse products on one thread: no oversubscription on the shared CPUs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def heco_acm(data_root):

@@ -18,14 +18,6 @@ PA = np.array([[1, 1, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1]], dtype=float)
 PS = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=float)
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Tiny tensors: one thread avoids oversubscription on the shared CPUs (30x faster here)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def tiny_graph():
     return assemble_hetero(

@@ -13,14 +13,6 @@ from graphcl.models.meow import AdaMEOW, MEOW, MEOWConfig
 from graphcl.train.trainer import TrainConfig, Trainer
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Tiny tensors: one thread avoids oversubscription on the shared CPUs (30x faster here)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def planted_graph(n_per_class=60, classes=3, authors_per_class=15, noise=0.1, seed=0):
     """Papers link to 3 authors and 1 subject, mostly of their own class; features are noise."""

@@ -13,14 +13,6 @@ from graphcl.nn.schema_encoder import NodeLevelAttention
 from graphcl.nn.semantic_attention import SemanticAttention
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Tiny tensors: one thread avoids oversubscription on the shared CPUs (30x faster here)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_semantic_attention_weights_sum_to_one_and_mix_inputs():
     torch.manual_seed(0)

@@ -9,14 +9,6 @@ from sklearn.metrics import f1_score
 from graphcl.eval.probe import ProbeConfig, f1_scores, kmeans_scores, linear_probe
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Tiny tensors: one thread avoids oversubscription on the shared CPUs (30x faster here)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_f1_scores_match_sklearn():
     gen = torch.Generator().manual_seed(0)

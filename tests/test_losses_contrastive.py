@@ -13,14 +13,6 @@ from graphcl.losses.uniformity import alignment, uniformity
 
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors gain nothing from threads, and spinning threads crawl on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 def unit(x):
     return x / x.norm(dim=-1, keepdim=True)
 

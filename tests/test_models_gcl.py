@@ -20,14 +20,6 @@ from graphcl.models.simgcl import SimGCL
 from graphcl.models.xsimgcl import XSimGCL
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny graphs gain nothing from threads, and spinning threads crawl on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def tiny() -> InteractionData:

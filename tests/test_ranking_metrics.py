@@ -96,3 +96,13 @@ def test_evaluator_chunks_equal_dense_function():
 def test_unknown_metric_is_rejected():
     with pytest.raises(ValueError, match="unknown metric"):
         ranking_metrics(torch.ones(1, 3), [[0]], ks=(1,), metrics=("auc",))
+
+
+def test_evaluator_copies_views_instead_of_masking_them_in_place():
+    popularity = torch.tensor([5.0, 4.0, 3.0, 2.0])
+    train = sp.csr_matrix(np.array([[1, 0, 0, 0], [0, 1, 0, 0]], dtype=np.float32))
+    test = sp.csr_matrix(np.array([[0, 1, 0, 0], [1, 0, 0, 0]], dtype=np.float32))
+    ev = RankingEvaluator(test, exclude=[train], ks=(1,))
+    m = ev.evaluate(lambda users: popularity.expand(len(users), -1))
+    assert m["hit@1"] == 1.0
+    assert popularity.tolist() == [5.0, 4.0, 3.0, 2.0]

@@ -79,3 +79,16 @@ def test_resume_matches_uninterrupted_run(tmp_path):
     assert resumed.starts == [4, 5, 6, 7]
     torch.testing.assert_close(resumed.w.detach(), full.w.detach())
     assert len(res.history) == 8
+
+
+def test_max_steps_per_epoch_cuts_epochs_short():
+    m = Quadratic()
+    seen = []
+
+    def batches(epoch):
+        for i in range(10):
+            seen.append((epoch, i))
+            yield 1.0
+
+    Trainer(m, cfg(epochs=2, patience=0, max_steps_per_epoch=3), batches=batches).fit()
+    assert seen == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]

@@ -16,14 +16,6 @@ from graphcl.views.svd import SVDView
 
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors gain nothing from threads, and spinning threads crawl on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 def random_graph(num_users=30, num_items=20, density=0.3, seed=0):
     rng = np.random.default_rng(seed)
     mask = rng.random((num_users, num_items)) < density

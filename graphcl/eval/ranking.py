@@ -118,7 +118,9 @@ def _rank_and_hit(scores: torch.Tensor, users: torch.Tensor, truth: SparseRows,
     """Mask excluded items, take the top-k_max, and return the (n, k_max) hit matrix."""
     if exclude is not None:
         local, cols = exclude.gather(users)
-        scores = scores.index_put((local, cols), torch.tensor(-float("inf"), dtype=scores.dtype, device=scores.device))
+        # in place: ``scores`` is owned by the caller of this private helper (a full copy of
+        # a chunk's score matrix costs as much as the top-k itself)
+        scores.index_put_((local, cols), torch.tensor(-float("inf"), dtype=scores.dtype, device=scores.device))
     k = min(k_max, scores.shape[1])
     top = torch.topk(scores, k, dim=1).indices
     hits = truth.contains(users, top)
@@ -152,7 +154,9 @@ class RankingEvaluator:
     """Full-sort evaluation of a recommender over all items, in user chunks.
 
     ``score_fn(users) -> (len(users), num_items)`` scores; for embedding models it is a
-    matmul of cached user and item embeddings. ``exclude`` lists matrices whose items are
+    matmul of cached user and item embeddings. The evaluator masks seen items in place, so
+    ``score_fn`` must return a new tensor it does not keep (a view, e.g. an ``expand``ed row,
+    is copied first). ``exclude`` lists matrices whose items are
     masked (train for validation; train + valid for test).
     """
 
@@ -176,6 +180,8 @@ class RankingEvaluator:
         for start in range(0, len(self.users), self.chunk_size):
             users = self.users[start:start + self.chunk_size]
             scores = score_fn(users).to(self.device)
+            if scores._base is not None or not scores.is_contiguous():
+                scores = scores.clone()
             hits = _rank_and_hit(scores, users, self.truth, self.exclude, max(self.ks))
             for k, v in metrics_from_hits(hits, self.truth.row_len[users], self.ks, self.metrics).items():
                 sums[k] = sums.get(k, 0.0) + float(v.sum())

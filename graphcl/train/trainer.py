@@ -51,6 +51,7 @@ class TrainConfig:
     threads: Optional[int] = None
     progress: bool = True
     grad_clip: Optional[float] = None
+    max_steps_per_epoch: Optional[int] = None  # cut epochs short (smoke tests on big datasets)
 
     def __post_init__(self) -> None:
         check_positive("train.epochs", self.epochs, allow_zero=True)
@@ -179,6 +180,8 @@ class Trainer:
                     for k, v in terms.items():
                         sums[k] = sums.get(k, 0.0) + float(v.detach())
                     n += 1
+                    if cfg.max_steps_per_epoch and n >= cfg.max_steps_per_epoch:
+                        break
                     if n % 20 == 0:
                         bar.set_postfix(loss=f"{sums['loss'] / n:.4f}")
                 if hasattr(self.model, "on_epoch_end"):
