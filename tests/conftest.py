@@ -28,4 +28,4 @@ def data_root() -> Path:
     path = Path(root)
     if not path.is_dir():
         pytest.skip(f"GRAPHCL_DATA={root} does not exist: benchmark-data test skipped")
-    return path
+    return path.resolve()  # absolute: tests may symlink into it from temporary folders
