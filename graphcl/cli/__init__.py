@@ -23,13 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"graphcl.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"graphcl.cli.{name}":
-                continue  # subcommand not shipped in this build
-            raise
-        module.register(sub)
+        importlib.import_module(f"graphcl.cli.{name}").register(sub)
     return parser
 
 
