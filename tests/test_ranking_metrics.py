@@ -106,3 +106,9 @@ def test_evaluator_copies_views_instead_of_masking_them_in_place():
     m = ev.evaluate(lambda users: popularity.expand(len(users), -1))
     assert m["hit@1"] == 1.0
     assert popularity.tolist() == [5.0, 4.0, 3.0, 2.0]
+
+
+def test_ranking_metrics_leaves_the_callers_scores_untouched():
+    scores = torch.tensor([[9.0, 8.0, 7.0, 1.0]])
+    ranking_metrics(scores, [[2]], exclude=[[0, 1]], ks=(1,))
+    assert scores.tolist() == [[9.0, 8.0, 7.0, 1.0]]

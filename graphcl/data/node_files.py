@@ -20,6 +20,7 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data
 
+from graphcl.data.readers import read_int_columns
 from graphcl.errors import DataError
 
 PathLike = Union[str, Path]
@@ -106,17 +107,7 @@ def read_labels(path: PathLike, num_nodes: int) -> np.ndarray:
         if raw.ndim != 1 or not np.issubdtype(raw.dtype, np.integer):
             raise DataError(path, f"expected a 1-D integer array, got shape {raw.shape} dtype {raw.dtype}")
     else:
-        values = []
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                text = line.strip()
-                if not text:
-                    continue
-                try:
-                    values.append(int(text))
-                except ValueError:
-                    raise DataError(path, f"expected one integer label, got {text!r}", line=lineno) from None
-        raw = np.asarray(values, dtype=np.int64)
+        raw = read_int_columns(path, 1, "one integer label")[:, 0]
     if raw.shape[0] != num_nodes:
         raise DataError(path, f"{raw.shape[0]} labels for {num_nodes} nodes (one label per feature row is required)")
     return np.unique(raw, return_inverse=True)[1].astype(np.int64)

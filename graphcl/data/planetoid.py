@@ -7,83 +7,24 @@ its neighbour list and ``test.index`` a text file of test node ids. Nodes are or
 convention). Citeseer has 15 test ids without rows in ``tx``/``ty``; as in the reference
 loader they get zero features and an all-zero one-hot label, whose argmax is class 0.
 
-The pickles are read with a restricted unpickler that only rebuilds numpy arrays, scipy
+The pickles are read with :func:`graphcl.data.safe_pickle.load_pickle`, which only rebuilds numpy arrays, scipy
 CSR matrices and plain containers, so a tampered file cannot run code.
 """
 from __future__ import annotations
 
-import io
-import pickle
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data
 
+from graphcl.data.readers import read_int_columns
+from graphcl.data.safe_pickle import load_pickle
 from graphcl.errors import DataError
 
 NAMES = ("cora", "citeseer", "pubmed")
-
-# (module, name) pairs the Planetoid pickles need; anything else is refused.
-_ALLOWED = {
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("scipy.sparse.csr", "csr_matrix"),
-    ("scipy.sparse._csr", "csr_matrix"),
-    ("collections", "defaultdict"),
-    ("copy_reg", "_reconstructor"),
-    ("copyreg", "_reconstructor"),
-    ("__builtin__", "object"),
-    ("builtins", "object"),
-    ("__builtin__", "list"),
-    ("builtins", "list"),
-}
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that only resolves the globals in :data:`_ALLOWED`."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ALLOWED:
-            raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a Planetoid file")
-        if module == "numpy.core.multiarray":
-            module = "numpy._core.multiarray" if hasattr(np, "_core") else module
-        if module == "scipy.sparse.csr":
-            module = "scipy.sparse"
-        if module == "copy_reg":
-            module = "copyreg"
-        if module == "__builtin__":
-            module = "builtins"
-        return super().find_class(module, name)
-
-
-def _load_pickle(path: Path) -> Any:
-    try:
-        with open(path, "rb") as fh:
-            return _RestrictedUnpickler(io.BytesIO(fh.read()), encoding="latin1").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as exc:
-        raise DataError(path, f"not a valid Planetoid pickle ({exc})") from None
-
-
-def _read_test_index(path: Path) -> np.ndarray:
-    ids: List[int] = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            text = line.strip()
-            if not text:
-                continue
-            try:
-                ids.append(int(text))
-            except ValueError:
-                raise DataError(path, f"expected one integer node id, got {text!r}", line=lineno) from None
-    return np.asarray(ids, dtype=np.int64)
-
 
 def load_planetoid(root: Path, name: str) -> Data:
     """Load Planetoid ``name`` from ``root/planetoid/ind.<name>.*`` (or ``root`` itself).
@@ -107,11 +48,11 @@ def load_planetoid(root: Path, name: str) -> Data:
                 problem = ("file not found: the PubMed copy is incomplete (ind.pubmed.allx is missing), "
                            "so the features of most nodes are unknown")
             raise DataError(path, problem)
-        parts[part] = _load_pickle(path)
+        parts[part] = load_pickle(path)
     index_path = folder / f"ind.{name}.test.index"
     if not index_path.is_file():
         raise DataError(index_path, "file not found")
-    test_index = _read_test_index(index_path)
+    test_index = read_int_columns(index_path, 1, "one integer node id")[:, 0]
 
     allx, tx = sp.csr_matrix(parts["allx"]), sp.csr_matrix(parts["tx"])
     ally, ty = np.asarray(parts["ally"]), np.asarray(parts["ty"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,31 @@ def _is_int(token: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def read_int_columns(path: PathLike, ncols: int, what: Optional[str] = None) -> np.ndarray:
+    """Whitespace-separated integers, ``ncols`` per line (blank lines skipped), as (n, ncols) int64.
+
+    ``what`` names the expected content in errors (default ``"<ncols> integer column(s)"``);
+    a wrong field count, a non-integer token and an empty file are :class:`DataError` s
+    naming the file and line.
+    """
+    what = what or f"{ncols} integer column(s)"
+    rows = []
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            tokens = line.split()
+            if not tokens:
+                continue
+            if len(tokens) != ncols:
+                raise DataError(path, f"expected {what}, got {len(tokens)} fields", line=lineno)
+            try:
+                rows.append([int(t) for t in tokens])
+            except ValueError:
+                raise DataError(path, f"expected {what}, got {line.strip()!r}", line=lineno) from None
+    if not rows:
+        raise DataError(path, "file is empty")
+    return np.asarray(rows, dtype=np.int64)
 
 
 def read_atomic_inter(path: PathLike) -> pd.DataFrame:

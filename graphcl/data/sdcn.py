@@ -14,31 +14,11 @@ import scipy.io
 import torch
 from torch_geometric.data import Data
 
+from graphcl.data.readers import read_int_columns
 from graphcl.errors import DataError
 
 NAMES = ("acm", "dblp", "cite", "usps", "hhar", "reut")
 _MAT_FILES = {"acm": "acm.mat", "dblp": "DBLP.mat", "cite": "cite.mat"}
-
-
-def _read_int_columns(path: Path, ncols: int) -> np.ndarray:
-    """Whitespace-separated integers, ``ncols`` per line, with errors naming the line."""
-    if not path.is_file():
-        raise DataError(path, "file not found")
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            tokens = line.split()
-            if not tokens:
-                continue
-            if len(tokens) != ncols:
-                raise DataError(path, f"expected {ncols} integer column(s), got {len(tokens)}", line=lineno)
-            try:
-                rows.append([int(t) for t in tokens])
-            except ValueError:
-                raise DataError(path, f"expected integers, got {line.strip()!r}", line=lineno) from None
-    if not rows:
-        raise DataError(path, "file is empty")
-    return np.asarray(rows, dtype=np.int64)
 
 
 def load_sdcn(root: Path, name: str) -> Data:
@@ -58,12 +38,12 @@ def load_sdcn(root: Path, name: str) -> Data:
             f"the features of {name} are not available in this copy of the SDCN data "
             "(only labels and kNN graphs are); use acm, dblp or cite",
         )
-    labels = _read_int_columns(folder / "data" / f"{name}_label.txt", 1)[:, 0]
+    labels = read_int_columns(folder / "data" / f"{name}_label.txt", 1)[:, 0]
     classes, y = np.unique(labels, return_inverse=True)
     num_nodes = len(y)
 
     graph_path = folder / "graph" / f"{name}_graph.txt"
-    edges = _read_int_columns(graph_path, 2)
+    edges = read_int_columns(graph_path, 2)
     bad = np.flatnonzero((edges < 0).any(1) | (edges >= num_nodes).any(1))
     if len(bad):
         raise DataError(graph_path, f"node id outside [0, {num_nodes}) (the label file has {num_nodes} nodes)",

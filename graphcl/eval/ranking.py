@@ -138,7 +138,7 @@ def ranking_metrics(scores: Union[torch.Tensor, np.ndarray], ground_truth: Truth
     item-id iterables per user. ``exclude``: items to mask per user (e.g. training items),
     same forms. Users without ground truth are skipped. Returns ``{"recall@10": ..., ...}``.
     """
-    scores = torch.as_tensor(scores).clone()
+    scores = torch.as_tensor(scores)  # scores[users] below is a copy: the caller's tensor is never masked
     shape = tuple(scores.shape)
     truth = SparseRows(_as_csr(ground_truth, shape), scores.device)
     excl = None if exclude is None else SparseRows(_as_csr(exclude, shape), scores.device)
