@@ -6,6 +6,8 @@ Usage::
     GRAPHCL_DATA=/work/shared/datasets python experiments/bench_epoch.py --dataset gowalla --epochs 1 --threads 1
     # on a busy machine: time 30 batches per epoch and 5% of the test users, then scale
     ... --dataset gowalla --epochs 1 --threads 1 --max-batches 30 --eval-fraction 0.05
+    # plus step times with the models taking turns in one process (ratios robust to drift)
+    ... --dataset gowalla --epochs 1 --threads 1 --max-batches 20 --interleaved 20
 
 Each model runs in a fresh child process so that its peak resident memory
 (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` of that child: the high-water mark of
@@ -111,6 +113,64 @@ def worker(args: argparse.Namespace) -> Dict:
             "view_regeneration_seconds": regen_wall, "eval_user_fraction": fraction}
 
 
+def interleaved(args: argparse.Namespace, models: List[str]) -> Dict:
+    """Median seconds per training step of each model, the models taking turns step by step in one process.
+
+    Drift on a shared machine (another job's memory traffic) then hits every model alike, so
+    the ratios are stable where separate runs are not. Also times the in-batch InfoNCE alone
+    (forward + backward over the batch's unique users and unique items, d = 64) on the same
+    batches: LightGCN's step plus that is the least any in-batch contrastive model can cost.
+    """
+    import statistics
+
+    import torch
+
+    from graphcl.config import from_dict
+    from graphcl.data.sampler import BPRSampler
+    from graphcl.losses.infonce import info_nce
+    from graphcl.models.registry import get_model
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    _, data = load(args.dataset)
+    built = {}
+    for spec in models:
+        name, _, overrides = spec.partition(":")
+        params = {"layers": args.layers}
+        params.update(dict(kv.split("=", 1) for kv in overrides.split("+") if kv))
+        torch.manual_seed(2020)
+        cls = get_model(name)
+        model = cls(data, from_dict(cls.Config, params, "params"))
+        if hasattr(model, "on_epoch_start"):
+            model.on_epoch_start(0)
+        built[spec] = (model, torch.optim.Adam(model.parameters(), lr=1e-3))
+    batches = list(BPRSampler(data.train, args.batch_size, seed=2020).epoch(0))[: args.interleaved + 2]
+
+    def infonce_only(batch) -> None:
+        for nodes in (torch.unique(batch.users), torch.unique(batch.pos)):
+            a, p = (torch.randn(len(nodes), 64, requires_grad=True) for _ in range(2))
+            info_nce(a, p, 0.2).backward()
+
+    steps: Dict[str, List[float]] = {spec: [] for spec in list(built) + ["in-batch InfoNCE alone"]}
+    for i, batch in enumerate(batches):
+        for spec, (model, opt) in built.items():
+            t0 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            model.loss(batch)["loss"].backward()
+            opt.step()
+            if i >= 2:  # warm-up
+                steps[spec].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        infonce_only(batch)
+        if i >= 2:
+            steps["in-batch InfoNCE alone"].append(time.perf_counter() - t0)
+    median = {spec: statistics.median(v) for spec, v in steps.items()}
+    base = median[models[0]]
+    median["lightgcn + in-batch InfoNCE (floor)"] = base + median["in-batch InfoNCE alone"]
+    return {"steps_timed": args.interleaved, "median_seconds_per_step": median,
+            "ratios_to_lightgcn": {k: v / base for k, v in median.items()}}
+
+
 def spmm_widths(dataset: str, threads: int | None, repeats: int = 5) -> Dict[str, float]:
     """CPU seconds of one ``A @ X`` at widths 64/128/192 and of 2 or 3 separate 64-wide products."""
     import torch
@@ -188,6 +248,9 @@ def main() -> int:
     p.add_argument("--eval-fraction", type=float, default=1.0, help="rank this random fraction of the test users "
                    "and scale the evaluation time")
     p.add_argument("--no-spmm", action="store_true", help="skip the sparse-product width table")
+    p.add_argument("--interleaved", type=int, default=0, metavar="STEPS",
+                   help="also time STEPS training steps per model with the models taking turns in one process "
+                        "(median s/step; stable ratios on a busy machine) and the in-batch InfoNCE floor")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -207,6 +270,11 @@ def main() -> int:
           f"threads={args.threads or 'torch default'}, eval on {base['eval_user_fraction']:.0%} of test users (scaled), "
           f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f}")
     print(table(rows, base))
+    turns = interleaved(args, models) if args.interleaved else None
+    if turns:
+        print(f"\ninterleaved: median of {args.interleaved} steps per model, models taking turns")
+        for k, v in turns["median_seconds_per_step"].items():
+            print(f"  {k:>36}: {v * 1000:8.1f} ms/step  x{turns['ratios_to_lightgcn'][k]:.2f}")
     spmm = None if args.no_spmm else spmm_widths(args.dataset, args.threads)
     if spmm:
         print("\nA @ X (CPU seconds per call):")
@@ -223,7 +291,7 @@ def main() -> int:
                    "models": rows,
                    "ratios_to_lightgcn": {r["model"]: r["seconds_per_epoch"] / base["seconds_per_epoch"] for r in rows},
                    "cpu_ratios_to_lightgcn": {r["model"]: r["cpu_seconds_per_epoch"] / base["cpu_seconds_per_epoch"] for r in rows},
-                   "spmm_seconds": spmm}, fh, indent=2)
+                   "interleaved": turns, "spmm_seconds": spmm}, fh, indent=2)
     print(f"wrote {out}")
     return 0
 

@@ -71,7 +71,7 @@ def test_every_view_trains_with_every_loss(tiny, view, loss):
 def test_unpaired_composition_three_svd_views_with_mv_dhel_lowers_the_loss(tiny):
     # no paper pairs LightGCL's SVD view with a 3-view MV-DHEL loss
     model = gcl(tiny, view="svd", loss="mv_dhel", num_views=3, rho=0.2, q=3, lam=0.2)
-    rec, views = model.views(model.gen)
+    rec, views = model.views.full(model.gen)
     assert len(views) == 3
     history = train_steps(model, tiny, epochs=6)
     first, last = np.mean([h["loss"] for h in history[:5]]), np.mean([h["loss"] for h in history[-5:]])
@@ -82,7 +82,7 @@ def test_unpaired_composition_noise_with_dcl_and_cross_layer_with_three_views(ti
     history = train_steps(gcl(tiny, view="noise", loss="dcl", eps=0.1, lam=0.5), tiny, epochs=4)
     assert history[-1]["loss"] < history[0]["loss"]
     model = gcl(tiny, view="cross_layer", loss="multiview_infonce", num_views=3, layers=3)
-    _, views = model.views(model.gen)
+    _, views = model.views.full(model.gen)
     assert len(views) == 3 and not torch.allclose(views[1], views[2])
     train_steps(model, tiny, epochs=1)
 
@@ -101,14 +101,14 @@ def test_graph_views_are_redrawn_per_epoch_and_reproducible(tiny):
 
 def test_noise_view_with_eps_zero_contrasts_identical_views(tiny):
     model = gcl(tiny, view="noise", eps=0.0, include_layer0=False)
-    rec, views = model.views(model.gen)
+    rec, views = model.views.full(model.gen)
     assert torch.equal(views[0], rec) and torch.equal(views[1], rec)
 
 
 def test_xsimgcl_recommends_from_the_noisy_final_embedding_and_evaluates_clean(tiny):
     torch.manual_seed(0)
     model = XSimGCL(tiny, XSimGCL.Config())
-    rec, views = model.views(model.gen)
+    rec, views = model.views.full(model.gen)
     assert rec is views[0]
     model.eval()
     user, item = model.embeddings()
@@ -186,3 +186,32 @@ def test_model_beats_most_popular_on_ml100k(config):
         return run(from_dict(RecConfig, raw))["test"]["recall@20"]
 
     assert recall(load_yaml(CONFIGS / config)) > recall({"model": "pop"})
+
+
+@pytest.mark.parametrize("view", ["noise", "cross_layer"])
+def test_row_restricted_views_equal_the_full_views_values_and_gradients(tiny, monkeypatch, view):
+    from graphcl.views.noise import EmbeddingNoise
+
+    def delta(self, h, gen, shape=None):  # a gradient-free function of the rows alone: both paths must agree
+        h = h.detach().expand(h.shape if shape is None else shape)
+        return self.eps * torch.sign(h) * torch.nn.functional.normalize(h.abs() + 1.0, dim=-1)
+
+    monkeypatch.setattr(EmbeddingNoise, "delta", delta)
+    model = gcl(tiny, view=view, eps=0.2, layers=3, include_layer0=False)
+    nodes = torch.tensor([4, 0, 45, 52, 9, 61])
+    weights = [torch.randn(len(nodes), 64) for _ in range(3)]
+
+    def backward(rec, views):
+        model.zero_grad()
+        (sum((w[: len(x)] * x).sum() for w, x in zip(weights, [rec] + views))).backward()
+        return model.encoder.embedding.weight.grad.clone()
+
+    rec_full, views_full = model.views.full(model.gen)
+    full = (rec_full[nodes], [v[nodes[:4]] for v in views_full])
+    grad_full = backward(*full)
+    rows = model.views.rows(model.gen, nodes, 4)
+    grad_rows = backward(*rows)
+    torch.testing.assert_close(rows[0], full[0])
+    for a, b in zip(rows[1], full[1]):
+        torch.testing.assert_close(a, b)
+    torch.testing.assert_close(grad_rows, grad_full)

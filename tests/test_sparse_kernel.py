@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from graphcl.graph.sparse import bipartite_norm_adj, sym_spmm
+from graphcl.graph.sparse import bipartite_norm_adj, neighbourhood_block, sym_spmm
 
 
 def _dense_norm_adj(users, items, n_u, n_i):
@@ -40,3 +40,26 @@ def test_symmetric_spmm_forward_and_gradient_match_dense():
     (ref * w).sum().backward()
     torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(grad_sparse, x.grad, atol=1e-5, rtol=1e-5)
+
+
+def _random_adj(seed=0, n_u=12, n_i=9, n=40):
+    gen = torch.Generator().manual_seed(seed)
+    pairs = torch.unique(torch.stack([torch.randint(0, n_u, (n,), generator=gen),
+                                      torch.randint(0, n_i, (n,), generator=gen)]), dim=1)
+    return bipartite_norm_adj(pairs[0], pairs[1], n_u, n_i)
+
+
+def test_neighbourhood_block_keeps_rows_as_prefix_and_matches_the_dense_block():
+    adj = _random_adj()
+    dense = adj.to_dense()
+    rows = torch.tensor([14, 3, 0, 5])
+    cols, block = neighbourhood_block(adj, rows)
+    assert cols[:4].tolist() == rows.tolist()
+    expected = set(dense[rows].nonzero()[:, 1].tolist()) | set(rows.tolist())
+    assert sorted(cols.tolist()) == sorted(expected)  # distinct and complete
+    torch.testing.assert_close(block.to_dense(), dense[rows][:, cols])
+    x = torch.randn(len(cols), 3)
+    torch.testing.assert_close(block @ x, dense[rows][:, cols] @ x)
+    # two hops: the block of the new set maps onto its own neighbourhood
+    cols2, block2 = neighbourhood_block(adj, cols)
+    torch.testing.assert_close(block2.to_dense(), dense[cols][:, cols2])

@@ -39,6 +39,41 @@ def sym_spmm(adj: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return _SymmetricSpMM.apply(adj, x)
 
 
+def _row_entries(adj: torch.Tensor, rows: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Positions in ``adj``'s ``col_indices`` of the non-zeros of ``rows`` (row by row) and their counts."""
+    crow = adj.crow_indices()
+    starts = crow[rows]
+    counts = crow[rows + 1] - starts
+    ends = torch.cumsum(counts, 0)
+    # entry j of row r sits at starts[r] + (j - first output slot of r)
+    shift = torch.repeat_interleave(starts - (ends - counts), counts)
+    return shift + torch.arange(int(ends[-1]) if len(ends) else 0, device=adj.device), counts
+
+
+def neighbourhood_block(adj: torch.Tensor, rows: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``(cols, block)``: ``rows`` followed by each neighbour not among them, and ``adj[rows][:, cols]`` (CSR).
+
+    ``rows`` must be distinct; they stay a prefix of ``cols``, so values computed on ``cols``
+    can be cut back to ``rows`` by slicing. Cost O(N + non-zeros of the rows): no sort, one
+    pass over the rows' entries for both outputs.
+    """
+    entries, counts = _row_entries(adj, rows)
+    neighbours = adj.col_indices()[entries]
+    where = torch.full((adj.shape[1],), -1, dtype=torch.int64, device=adj.device)
+    where[neighbours] = 0
+    where[rows] = -1
+    new = (where == 0).nonzero().squeeze(1)
+    cols = torch.cat([rows, new])
+    where[cols] = torch.arange(len(cols), device=adj.device)
+    crow = torch.zeros(len(rows) + 1, dtype=torch.int64, device=adj.device)
+    crow[1:] = torch.cumsum(counts, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        block = torch.sparse_csr_tensor(crow, where[neighbours], adj.values()[entries],
+                                        size=(len(rows), len(cols)), check_invariants=False)
+    return cols, block
+
+
 def csr_from_coo(rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
     """A torch CSR tensor from COO triplets (duplicates must not occur)."""
     n_rows = size[0]

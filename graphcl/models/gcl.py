@@ -21,7 +21,10 @@ The model is LightGCN plus a contrastive term over views of the user/item embedd
 * ``negatives``: ``batch`` contrasts the batch's unique users (items) with each other;
   ``all`` (pairwise losses only) uses every user (item) of the positive view.
 
-The contrasted nodes are the batch's unique users and unique positive items. With
+The contrasted nodes are the batch's unique users and unique positive items. With in-batch
+negatives the loss reads the embeddings at the batch's nodes only, so noise views compute
+their gradient-free residuals on those rows and their neighbourhoods instead of every row
+(``_Views.rows``; same distribution, ~2x cheaper views on Gowalla). With
 ``diagnostics`` the alignment and uniformity (Wang & Isola) of the first two views are
 logged as ``align``/``uniform`` (no gradient, on a sample of the batch). Random views draw
 from a generator seeded by (model seed, epoch), the model seed being drawn from torch's
@@ -30,7 +33,7 @@ global generator at construction, so a run is reproducible from ``train.seed`` a
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Callable, Dict, List, Literal, Sequence, Tuple
+from typing import Dict, List, Literal, Optional, Sequence, Tuple
 
 import torch
 
@@ -43,6 +46,7 @@ from graphcl.losses.infonce import info_nce
 from graphcl.losses.multiview import multiview_info_nce, mv_dhel
 from graphcl.losses.uniformity import alignment, uniformity
 from graphcl.models.lightgcn import LightGCN, LightGCNConfig
+from graphcl.nn.lightgcn import combine_layers
 from graphcl.utils import generator
 from graphcl.views.cross_layer import CrossLayer
 from graphcl.views.graph_aug import EdgeDropout, NodeDropout, RandomWalk
@@ -99,23 +103,30 @@ class GCLConfig(LightGCNConfig):
                               "edge-dropout propagations of the main graph")
 
 
-def _mix(layers: Sequence[torch.Tensor], combine: str, include_layer0: bool) -> torch.Tensor:
-    """Mean or sum of the used layers, as ``combine_layers`` but by running sums (no stacked copy)."""
-    used = list(layers if include_layer0 else layers[1:])
-    total = used[0]
-    for layer in used[1:]:
-        total = total + layer
-    return total / len(used) if combine == "mean" else total
-
-
 class _Views:
-    """Adapter from a view generator to ``(rec, views)`` for the current encoder state."""
+    """Adapter from a view generator to the embeddings a batch's loss reads.
+
+    :meth:`full` gives every row (needed for all-node negatives); :meth:`rows` only the rows
+    of the batch's nodes, which view generators whose randomness is per row (embedding
+    noise) compute without touching the other rows.
+    """
 
     def refresh(self, gen: torch.Generator) -> None:
         """Redraw per-epoch randomness (augmented graphs)."""
 
-    def __call__(self, gen: torch.Generator) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+    def full(self, gen: torch.Generator) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """``(rec, views)``: the embedding BPR scores and each view, all (U+I) x d."""
         raise NotImplementedError
+
+    def rows(self, gen: torch.Generator, nodes: torch.Tensor,
+             contrast: int) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """``rec`` at the distinct ``nodes`` and each view at ``nodes[:contrast]``."""
+        rec, views = self.full(gen)
+        return rec[nodes], [v[nodes[:contrast]] for v in views]
+
+    def mix(self, layers: Sequence[torch.Tensor]) -> torch.Tensor:
+        enc = self.model.encoder
+        return combine_layers(layers, enc.combine, enc.include_layer0)
 
 
 class _GraphViews(_Views):
@@ -126,7 +137,7 @@ class _GraphViews(_Views):
     def refresh(self, gen):
         self.adjs = [self.sampler.sample(gen) for _ in range(self.model.config.num_views)]
 
-    def __call__(self, gen):
+    def full(self, gen):
         enc = self.model.encoder
         return enc(self.model.adj), [enc(a) for a in self.adjs]
 
@@ -135,12 +146,21 @@ class _NoiseViews(_Views):
     def __init__(self, model: "GCL") -> None:
         self.model, self.noise = model, EmbeddingNoise(model.config.eps)
 
-    def __call__(self, gen):
-        enc, adj = self.model.encoder, self.model.adj
-        clean = enc.propagate(adj)
+    def full(self, gen):
+        adj = self.model.adj
+        clean = self.model.encoder.propagate(adj)
         noisy = self.noise.views_from_clean(adj, clean, self.model.config.num_views, gen)
-        mix: Callable = lambda layers: _mix(layers, enc.combine, enc.include_layer0)
-        return mix(clean), [mix(layers) for layers in noisy]
+        return self.mix(clean), [self.mix(layers) for layers in noisy]
+
+    def rows(self, gen, nodes, contrast):
+        # A noisy view is the clean one plus a gradient-free residual (views/noise.py), and
+        # layer mixing is linear: view rows = rec rows + mixed residual rows.
+        adj = self.model.adj
+        clean = self.model.encoder.propagate(adj)
+        rec = self.mix(clean)[nodes]
+        residuals = self.noise.residual_rows(adj, clean, nodes[:contrast], self.model.config.num_views, gen)
+        base = rec[:contrast]
+        return rec, [base + self.mix([torch.zeros_like(r[0])] + r) for r in residuals]
 
 
 class _CrossLayerViews(_Views):
@@ -149,10 +169,24 @@ class _CrossLayerViews(_Views):
         self.model, self.noise = model, EmbeddingNoise(cfg.eps)
         self.select = CrossLayer(cfg.layer_star, cfg.combine, cfg.include_layer0)
 
-    def __call__(self, gen):
+    def full(self, gen):
         layers = self.model.encoder.propagate(self.model.adj, perturb=self.noise.perturb(gen))
         views = self.select.views(layers, self.model.config.num_views)
         return views[0], views
+
+    def rows(self, gen, nodes, contrast):
+        if len(nodes) > self.model.adj.shape[0] // 4:
+            # the batch touches most of the graph (ml-100k): one in-place noisy propagation is
+            # cheaper than clean layers + residual rows (measured 6.5 vs 10.7 ms on ml-100k)
+            return super().rows(gen, nodes, contrast)
+        # One noisy propagation = clean layers + gradient-free residuals, needed at ``nodes`` only
+        # (Gowalla: 148 vs 166 ms per step's views, forward + backward).
+        clean = self.model.encoder.propagate(self.model.adj)
+        residual = self.noise.residual_rows(self.model.adj, clean, nodes, 1, gen)[0]
+        rec = self.mix(clean)[nodes] + self.mix([torch.zeros_like(residual[0])] + residual)
+        picked = nodes[:contrast]
+        layers = self.select.contrasted(len(clean) - 1, self.model.config.num_views)
+        return rec, [rec[:contrast]] + [clean[k][picked] + residual[k - 1][:contrast] for k in layers]
 
 
 class _SVDViews(_Views):
@@ -167,15 +201,14 @@ class _SVDViews(_Views):
         if self.model.config.rho > 0:
             self.adjs = [self.dropout.sample(gen) for _ in range(self.model.config.num_views - 1)]
 
-    def __call__(self, gen):
+    def full(self, gen):
         enc = self.model.encoder
         mains = [enc.propagate(a) for a in self.adjs]
         first = mains[0]
         # LightGCL: SVD-view layer k propagates the main view's layer k-1.
         svd_layers = [first[0]] + [self.svd.propagate(first[k - 1]) for k in range(1, len(first))]
-        mix: Callable = lambda layers: _mix(layers, enc.combine, enc.include_layer0)
-        main_views = [mix(layers) for layers in mains]
-        return main_views[0], [mix(svd_layers)] + main_views
+        main_views = [self.mix(layers) for layers in mains]
+        return main_views[0], [self.mix(svd_layers)] + main_views
 
 
 def build_views(model: "GCL") -> _Views:
@@ -210,14 +243,15 @@ class GCL(LightGCN):
         self.gen = generator(self.seed * 1_000_003 + epoch, self.device_)
         self.views.refresh(self.gen)
 
-    def contrast(self, views: Sequence[torch.Tensor], picked: Sequence[torch.Tensor], nodes: torch.Tensor,
+    def contrast(self, views: Optional[Sequence[torch.Tensor]], picked: Sequence[torch.Tensor], nodes: torch.Tensor,
                  block: slice) -> torch.Tensor:
-        """Contrastive loss of ``nodes`` whose rows of each view are ``picked``; ``all`` negatives come from ``block``."""
+        """Contrastive loss of ``nodes`` whose rows of each view are ``picked``; ``all`` negatives come from
+        ``block`` of the full ``views``."""
         cfg = self.config
         if cfg.loss in MULTIVIEW_LOSSES:
             return MULTIVIEW_LOSSES[cfg.loss](picked, cfg.tau)
         fn = PAIRWISE_LOSSES[cfg.loss]
-        pairs = [(a, b) for a in range(len(views)) for b in range(a + 1, len(views))]
+        pairs = [(a, b) for a in range(len(picked)) for b in range(a + 1, len(picked))]
         total = 0.0
         for a, b in pairs:
             if cfg.negatives == "all":
@@ -227,42 +261,54 @@ class GCL(LightGCN):
                 total = total + fn(picked[a], picked[b], cfg.tau, normalize=cfg.cl_normalize)
         return total / len(pairs)
 
-    def l2_terms(self, batch: BPRBatch, rec: torch.Tensor) -> Dict[str, torch.Tensor]:
-        terms = self.bpr_terms(batch, rec)
-        if self.config.reg_scope == "table":
-            terms["l2"] = self.config.reg * self.encoder.embedding.weight.pow(2).sum()
-        return terms
-
     def loss(self, batch: BPRBatch) -> Dict[str, torch.Tensor]:
         cfg = self.config
-        rec, views = self.views(self.gen)
-        terms = self.l2_terms(batch, rec)
-        users = torch.unique(batch.users)
-        items = torch.unique(batch.pos) + self.num_users
-        n = self.num_users + self.num_items
-        # one gather per view (its backward allocates a full N x d gradient), then split
-        rows = [v[torch.cat([users, items])].split([len(users), len(items)]) for v in views]
-        cl = (self.contrast(views, [r[0] for r in rows], users, slice(0, self.num_users))
-              + self.contrast(views, [r[1] for r in rows], items, slice(self.num_users, n)))
+        u_count, n = self.num_users, self.num_users + self.num_items
+        users, pos, neg = torch.unique(batch.users), torch.unique(batch.pos), torch.unique(batch.neg)
+        is_pos = torch.zeros(self.num_items, dtype=torch.bool, device=pos.device)
+        is_pos[pos] = True
+        # distinct nodes, the contrasted ones (batch users, positive items) first
+        nodes = torch.cat([users, pos + u_count, neg[~is_pos[neg]] + u_count])
+        contrast = len(users) + len(pos)
+        where = torch.empty(n, dtype=torch.int64, device=nodes.device)
+        where[nodes] = torch.arange(len(nodes), device=nodes.device)
+        index = self.triplet(batch)
+        full: Optional[List[torch.Tensor]] = None
+        if cfg.negatives == "all":
+            rec, full = self.views.full(self.gen)
+            rec_rows = rec[index]
+            rows = [v[nodes[:contrast]] for v in full]
+        else:
+            rec_nodes, rows = self.views.rows(self.gen, nodes, contrast)
+            rec_rows = rec_nodes[where[index]]
+        terms = self.bpr_terms(batch, rec_rows, index)
+        if cfg.reg_scope == "table":
+            terms["l2"] = cfg.reg * self.encoder.embedding.weight.pow(2).sum()
+        split = [len(users), len(pos)]
+        user_rows, item_rows = zip(*(r.split(split) for r in rows))
+        cl = (self.contrast(full, user_rows, users, slice(0, u_count))
+              + self.contrast(full, item_rows, pos + u_count, slice(u_count, n)))
         terms["cl"] = cl
         terms["loss"] = terms["bpr"] + cfg.lam * cl + terms["l2"]
         if cfg.diagnostics:
-            terms.update(self.diagnostics(views, batch))
+            terms.update(self.diagnostics(rows, where, batch))
         return terms
 
     @torch.no_grad()
-    def diagnostics(self, views: Sequence[torch.Tensor], batch: BPRBatch, size: int = 256) -> Dict[str, torch.Tensor]:
+    def diagnostics(self, rows: Sequence[torch.Tensor], where: torch.Tensor, batch: BPRBatch,
+                    size: int = 256) -> Dict[str, torch.Tensor]:
         """Alignment of views 0 and 1 and uniformity of view 0 on a sample of the batch's nodes.
 
-        The sample is the first ``size`` interactions of the (randomly ordered) batch, which
-        keeps the pairwise distances O(size^2) on any dataset.
+        ``rows`` are the views at the contrasted nodes, ``where`` maps a node to its row. The
+        sample is the first ``size`` interactions of the (randomly ordered) batch, which keeps
+        the pairwise distances O(size^2) on any dataset.
         """
-        users = torch.unique(batch.users[:size])
-        items = torch.unique(batch.pos[:size]) + self.num_users
-        nodes = torch.cat([users, items])
-        out = {"align": alignment(views[0][nodes], views[1][nodes])}
+        users = where[torch.unique(batch.users[:size])]
+        items = where[torch.unique(batch.pos[:size]) + self.num_users]
+        picked = torch.cat([users, items])
+        out = {"align": alignment(rows[0][picked], rows[1][picked])}
         if len(users) > 1 and len(items) > 1:
-            out["uniform"] = 0.5 * (uniformity(views[0][users]) + uniformity(views[0][items]))
+            out["uniform"] = 0.5 * (uniformity(rows[0][users]) + uniformity(rows[0][items]))
         return out
 
 

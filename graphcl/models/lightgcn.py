@@ -44,15 +44,21 @@ class LightGCN(GraphRecommender):
     def compute_embeddings(self):
         return self.encoder.split(self.encoder(self.adj))
 
-    def bpr_terms(self, batch: BPRBatch, emb: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """BPR on final embeddings ``emb`` ((U+I) x d) and L2 on the batch's ego embeddings."""
-        u, p, n = batch.users, batch.pos + self.num_users, batch.neg + self.num_users
-        ego = self.encoder.embedding.weight
-        return {"bpr": bpr_loss(emb[u], emb[p], emb[n]),
-                "l2": self.config.reg * l2_penalty(ego[u], ego[p], ego[n])}
+    def triplet(self, batch: BPRBatch) -> torch.Tensor:
+        """Node ids of the batch's users, positive items and negative items, concatenated (3B)."""
+        return torch.cat([batch.users, batch.pos + self.num_users, batch.neg + self.num_users])
+
+    def bpr_terms(self, batch: BPRBatch, rows: torch.Tensor, index: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """BPR on the final embeddings ``rows`` of the nodes ``index = triplet(batch)`` (3B x d) and L2
+        on their ego embeddings. One gather per table: each gather's backward writes a full (U+I) x d
+        gradient."""
+        users, pos, neg = rows.chunk(3)
+        ego = self.encoder.embedding.weight[index].chunk(3)
+        return {"bpr": bpr_loss(users, pos, neg), "l2": self.config.reg * l2_penalty(*ego)}
 
     def loss(self, batch: BPRBatch) -> Dict[str, torch.Tensor]:
-        terms = self.bpr_terms(batch, self.encoder(self.adj))
+        index = self.triplet(batch)
+        terms = self.bpr_terms(batch, self.encoder(self.adj)[index], index)
         terms["loss"] = terms["bpr"] + terms["l2"]
         return terms
 

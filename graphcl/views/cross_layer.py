@@ -12,6 +12,7 @@ from typing import List, Literal, Sequence
 import torch
 
 from graphcl.errors import ConfigError
+from graphcl.nn.lightgcn import combine_layers
 
 
 class CrossLayer:
@@ -25,19 +26,19 @@ class CrossLayer:
 
     def final(self, layers: Sequence[torch.Tensor]) -> torch.Tensor:
         """Mean (or sum) of layers 1..K (0..K with ``include_layer0``)."""
-        used = list(layers if self.include_layer0 else layers[1:])
-        total = used[0]
-        for layer in used[1:]:  # running sum: no stacked K x N x d copy
-            total = total + layer
-        return total / len(used) if self.combine == "mean" else total
+        return combine_layers(layers, self.combine, self.include_layer0)
+
+    def contrasted(self, num_layers: int, num_views: int = 2) -> range:
+        """Indices ``l*, l*+1, ...`` of the layers that join the final embedding as views."""
+        last = self.layer_star + num_views - 2
+        if last > num_layers:
+            raise ConfigError(f"cross-layer views need layers >= {last} for layer_star={self.layer_star} and "
+                              f"num_views={num_views}, the encoder has {num_layers}")
+        return range(self.layer_star, last + 1)
 
     def views(self, layers: Sequence[torch.Tensor], num_views: int = 2) -> List[torch.Tensor]:
         """``[final, n_{l*}, n_{l*+1}, ...]`` (``num_views`` entries), each N x d."""
-        last = self.layer_star + num_views - 2
-        if last > len(layers) - 1:
-            raise ConfigError(f"cross-layer views need layers >= {last} for layer_star={self.layer_star} and "
-                              f"num_views={num_views}, the encoder has {len(layers) - 1}")
-        return [self.final(layers)] + [layers[k] for k in range(self.layer_star, last + 1)]
+        return [self.final(layers)] + [layers[k] for k in self.contrasted(len(layers) - 1, num_views)]
 
 
 __all__ = ["CrossLayer"]

@@ -17,15 +17,37 @@ layer splits into the clean layer plus a residual that carries no gradient:
 recommendation loss needs anyway) each extra view costs one gradient-free product per layer
 from layer 2 on (``r_1 = delta_1``) and nothing in the backward pass, with gradients equal
 to those of propagating each noisy view separately.
+
+A loss that reads the views at a few rows only (in-batch contrast) needs ``r_K`` at those
+rows, ``r_{K-1}`` at them and their neighbours, and so on: :meth:`EmbeddingNoise.residual_rows`
+draws noise and multiplies only on these nested node sets. Each row's noise is drawn
+independently either way, so the rows it returns have exactly the distribution of the full
+computation (on Gowalla with 2 layers a batch's ~3,800 contrasted nodes need 58k of the
+71k rows at layer 1 and a 7x smaller product at layer 2).
 """
 from __future__ import annotations
 
-from typing import Callable, List, Sequence
+import math
+from typing import Callable, List, Optional, Sequence
 
 import torch
 
 from graphcl.config import check_positive
-from graphcl.graph.sparse import sym_spmm
+from graphcl.graph.sparse import neighbourhood_block, sym_spmm
+
+
+def uniform15(shape: Sequence[int], gen: torch.Generator) -> torch.Tensor:
+    """Float32 samples of U(0, 1) on the grid ``(k + 0.5) / 2^15``, four from each 64-bit draw of ``gen``.
+
+    The noise only needs a random direction per row; 15 random bits per coordinate are plenty
+    and cost a quarter of the generator calls of ``torch.rand`` (one per value), which made the
+    draw 2.7x faster on CPU (4M values: 6 vs 16 ms, one thread).
+    """
+    numel = math.prod(shape)
+    words = torch.empty((numel + 3) // 4, dtype=torch.int64, device=gen.device).random_(generator=gen)
+    # random_() fills [0, 2^63): the low 15 bits of every 16-bit quarter are uniform
+    bits = words.view(torch.int16)[:numel].bitwise_and_(0x7FFF)
+    return bits.float().add_(0.5).mul_(1.0 / 32768).view(*shape)
 
 
 class EmbeddingNoise:
@@ -35,10 +57,12 @@ class EmbeddingNoise:
         check_positive("eps", eps, allow_zero=True)
         self.eps = eps
 
-    def delta(self, h: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        """``eps * sign(h) * normalize(u)`` for ``u ~ U(0,1)`` shaped like ``h`` (N x d); no gradient."""
-        u = torch.rand(h.shape, generator=gen, device=gen.device, dtype=h.dtype).to(h.device)
-        # in place: no extra N x d temporaries per layer and view
+    def delta(self, h: torch.Tensor, gen: torch.Generator, shape: Optional[Sequence[int]] = None) -> torch.Tensor:
+        """``eps * sign(h) * normalize(u)`` for ``u ~ U(0,1)`` of ``shape`` (default ``h.shape``; ``h`` must
+        broadcast to it, e.g. N x 1 x d for V views of N x d), normalised along the last dimension; no gradient."""
+        u = uniform15(h.shape if shape is None else shape, gen).to(device=h.device, dtype=h.dtype)
+        # in place: no extra N x d temporaries per layer and view; sign() at h's own shape (on
+        # an expanded N x V x d view it is 10x slower than the broadcast product)
         scale = self.eps / u.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         return u.mul_(scale).mul_(torch.sign(h.detach()))
 
@@ -66,5 +90,35 @@ class EmbeddingNoise:
                 views[v].append(clean[k] + residual[v])
         return views
 
+    @torch.no_grad()
+    def residual_rows(self, adj: torch.Tensor, clean: Sequence[torch.Tensor], nodes: torch.Tensor,
+                      num_views: int, gen: torch.Generator) -> List[List[torch.Tensor]]:
+        """Per view, the residuals ``[r_1, ..., r_K]`` at ``nodes`` only (each len(nodes) x d, no gradient).
 
-__all__ = ["EmbeddingNoise"]
+        ``nodes`` must be distinct. Layer k is computed on ``S_k``: ``S_K = nodes`` and
+        ``S_{k-1}`` = ``S_k`` plus its neighbours, so noise is drawn for ``sum_k |S_k|`` rows
+        instead of ``K * N`` and layer k's product uses only the rows ``S_k`` of ``adj``. A view's
+        rows at ``nodes`` are then ``clean_k[nodes] + r_k`` per layer.
+        """
+        depth = len(clean) - 1
+        sets = [nodes]  # S_K, S_{K-1}, ..., S_1; each one a prefix of the next
+        blocks = []  # adj[S_K, S_{K-1}], ..., adj[S_2, S_1]
+        for _ in range(depth - 1):
+            cols, block = neighbourhood_block(adj, sets[-1])
+            sets.append(cols)
+            blocks.append(block)
+        sets.reverse()  # sets[k - 1] = S_k
+        blocks.reverse()  # blocks[k - 1] = adj[S_{k+1}, S_k]
+        pre = [clean[k + 1].detach()[sets[k]] for k in range(depth)]  # clean layer k+1 on S_{k+1}
+        # All views at once, as |S_k| x V x d: one noise draw and one product per layer, the
+        # views side by side as a V*d-wide dense operand (measured 1.3x faster than V products).
+        first = pre[0].unsqueeze(1)
+        r = self.delta(first, gen, (len(first), num_views, first.shape[-1]))
+        layers = [r]
+        for k in range(1, depth):
+            carried = (blocks[k - 1] @ r.reshape(len(r), -1)).view(len(pre[k]), num_views, -1)
+            r = carried.add_(self.delta(pre[k].unsqueeze(1) + carried, gen))
+            layers.append(r)
+        return [[layer[: len(nodes), v] for layer in layers] for v in range(num_views)]
+
+__all__ = ["EmbeddingNoise", "uniform15"]
