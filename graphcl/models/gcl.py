@@ -281,7 +281,7 @@ class GCL(LightGCN):
         else:
             rec_nodes, rows = self.views.rows(self.gen, nodes, contrast)
             rec_rows = rec_nodes[where[index]]
-        terms = self.bpr_terms(batch, rec_rows, index)
+        terms = self.bpr_terms(rec_rows, index)
         if cfg.reg_scope == "table":
             terms["l2"] = cfg.reg * self.encoder.embedding.weight.pow(2).sum()
         split = [len(users), len(pos)]

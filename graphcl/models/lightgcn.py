@@ -48,7 +48,7 @@ class LightGCN(GraphRecommender):
         """Node ids of the batch's users, positive items and negative items, concatenated (3B)."""
         return torch.cat([batch.users, batch.pos + self.num_users, batch.neg + self.num_users])
 
-    def bpr_terms(self, batch: BPRBatch, rows: torch.Tensor, index: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def bpr_terms(self, rows: torch.Tensor, index: torch.Tensor) -> Dict[str, torch.Tensor]:
         """BPR on the final embeddings ``rows`` of the nodes ``index = triplet(batch)`` (3B x d) and L2
         on their ego embeddings. One gather per table: each gather's backward writes a full (U+I) x d
         gradient."""
@@ -58,7 +58,7 @@ class LightGCN(GraphRecommender):
 
     def loss(self, batch: BPRBatch) -> Dict[str, torch.Tensor]:
         index = self.triplet(batch)
-        terms = self.bpr_terms(batch, self.encoder(self.adj)[index], index)
+        terms = self.bpr_terms(self.encoder(self.adj)[index], index)
         terms["loss"] = terms["bpr"] + terms["l2"]
         return terms
 

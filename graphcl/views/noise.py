@@ -121,4 +121,5 @@ class EmbeddingNoise:
             layers.append(r)
         return [[layer[: len(nodes), v] for layer in layers] for v in range(num_views)]
 
+
 __all__ = ["EmbeddingNoise", "uniform15"]
