@@ -46,6 +46,18 @@ def load(dataset: str):
     return cfg, load_interactions(cfg)
 
 
+def build_model(spec: str, data, layers: int):
+    """The model named by ``spec`` (``name[:key=value+key=value]``) with ``layers`` layers."""
+    from graphcl.config import from_dict
+    from graphcl.models.registry import get_model
+
+    name, _, overrides = spec.partition(":")
+    params = {"layers": layers}
+    params.update(dict(kv.split("=", 1) for kv in overrides.split("+") if kv))
+    cls = get_model(name)
+    return cls(data, from_dict(cls.Config, params, "params"))
+
+
 def worker(args: argparse.Namespace) -> Dict:
     """Time ``args.model``'s training epochs and one evaluation; print one JSON line.
 
@@ -62,10 +74,8 @@ def worker(args: argparse.Namespace) -> Dict:
     import scipy.sparse as sp
     import torch
 
-    from graphcl.config import from_dict
     from graphcl.data.sampler import BPRSampler
     from graphcl.eval.ranking import RankingEvaluator
-    from graphcl.models.registry import get_model
     from graphcl.train.trainer import TrainConfig, Trainer
     from graphcl.utils import seed_everything
 
@@ -73,11 +83,7 @@ def worker(args: argparse.Namespace) -> Dict:
         torch.set_num_threads(args.threads)
     seed_everything(2020)
     _, data = load(args.dataset)
-    name, _, overrides = args.model.partition(":")
-    params = {"layers": args.layers}
-    params.update(dict(kv.split("=", 1) for kv in overrides.split("+") if kv))
-    cls = get_model(name)
-    model = cls(data, from_dict(cls.Config, params, "params"))
+    model = build_model(args.model, data, args.layers)
     sampler = BPRSampler(data.train, args.batch_size, seed=2020)
     n_batches = len(sampler)
     k = min(args.max_batches or n_batches, n_batches)
@@ -125,22 +131,16 @@ def interleaved(args: argparse.Namespace, models: List[str]) -> Dict:
 
     import torch
 
-    from graphcl.config import from_dict
     from graphcl.data.sampler import BPRSampler
     from graphcl.losses.infonce import info_nce
-    from graphcl.models.registry import get_model
 
     if args.threads:
         torch.set_num_threads(args.threads)
     _, data = load(args.dataset)
     built = {}
     for spec in models:
-        name, _, overrides = spec.partition(":")
-        params = {"layers": args.layers}
-        params.update(dict(kv.split("=", 1) for kv in overrides.split("+") if kv))
         torch.manual_seed(2020)
-        cls = get_model(name)
-        model = cls(data, from_dict(cls.Config, params, "params"))
+        model = build_model(spec, data, args.layers)
         if hasattr(model, "on_epoch_start"):
             model.on_epoch_start(0)
         built[spec] = (model, torch.optim.Adam(model.parameters(), lr=1e-3))
