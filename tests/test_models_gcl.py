@@ -215,3 +215,15 @@ def test_row_restricted_views_equal_the_full_views_values_and_gradients(tiny, mo
     for a, b in zip(rows[1], full[1]):
         torch.testing.assert_close(a, b)
     torch.testing.assert_close(grad_rows, grad_full)
+
+
+def test_xavier_init_is_drawn_per_table_like_selfrec():
+    # SELFRec keeps users and items in two tables: each Xavier bound is sqrt(6 / (rows + dim))
+    from graphcl.nn.lightgcn import LightGCNEncoder
+
+    torch.manual_seed(0)
+    enc = LightGCNEncoder(num_users=300, num_items=5000, dim=64, init_std=None)
+    users, items = enc.embedding.weight.detach().split([300, 5000])
+    user_bound, item_bound = (6 / (300 + 64)) ** 0.5, (6 / (5000 + 64)) ** 0.5
+    assert users.abs().max() <= user_bound and users.abs().max() > 0.95 * user_bound
+    assert items.abs().max() <= item_bound and items.abs().max() > 0.95 * item_bound

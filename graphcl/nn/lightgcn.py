@@ -37,7 +37,8 @@ class LightGCNEncoder(nn.Module):
         combine: "mean" or "sum" of the used layers.
         include_layer0: whether the ego embedding E^(0) enters the combination.
         init_std: std of the normal initialisation (LightGCN's official value is 0.1);
-            ``None`` uses Xavier-uniform (SELFRec/SimGCL convention).
+            ``None`` uses Xavier-uniform on the user and the item table separately, as
+            SELFRec's two parameter tables (one joint table would draw 1.2-1.7x smaller values).
     """
 
     def __init__(self, num_users: int, num_items: int, dim: int = 64, layers: int = 2,
@@ -48,7 +49,9 @@ class LightGCNEncoder(nn.Module):
         self.layers, self.combine, self.include_layer0 = layers, combine, include_layer0
         self.embedding = nn.Embedding(num_users + num_items, dim)
         if init_std is None:
-            nn.init.xavier_uniform_(self.embedding.weight)
+            with torch.no_grad():
+                for block in self.embedding.weight.split([num_users, num_items]):
+                    nn.init.xavier_uniform_(block)
         else:
             nn.init.normal_(self.embedding.weight, std=init_std)
 
