@@ -18,6 +18,7 @@ from graphcl.models.registry import get_model
 from graphcl.models.sgl import SGL
 from graphcl.models.simgcl import SimGCL
 from graphcl.models.xsimgcl import XSimGCL
+from graphcl.nn.lightgcn import LightGCNEncoder
 
 
 
@@ -219,8 +220,6 @@ def test_row_restricted_views_equal_the_full_views_values_and_gradients(tiny, mo
 
 def test_xavier_init_is_drawn_per_table_like_selfrec():
     # SELFRec keeps users and items in two tables: each Xavier bound is sqrt(6 / (rows + dim))
-    from graphcl.nn.lightgcn import LightGCNEncoder
-
     torch.manual_seed(0)
     enc = LightGCNEncoder(num_users=300, num_items=5000, dim=64, init_std=None)
     users, items = enc.embedding.weight.detach().split([300, 5000])
