@@ -19,8 +19,8 @@ HECO_PAPER = {
 
 def main() -> str:
     lines = [
-        "| run | dataset | labels | Macro-F1 | Micro-F1 | AUC | HeCo paper (Ma/Mi/AUC) | epochs | s/epoch |",
-        "|---|---|---:|---|---|---|---|---:|---:|",
+        "| run | dataset | labels | Macro-F1 | Micro-F1 | AUC | HeCo paper (Ma/Mi/AUC) | probe input | epochs | s/epoch |",
+        "|---|---|---:|---|---|---|---|---|---:|---:|",
     ]
     clustering = ["| run | dataset | NMI | ARI |", "|---|---|---|---|"]
     for path in sorted(RESULTS.glob("*/metrics.json")):
@@ -29,13 +29,16 @@ def main() -> str:
             paper = HECO_PAPER.get(m["dataset"], {}).get(size)
             ref = "/".join(f"{v:.2f}" for v in paper) if paper and m["model"] == "heco" else "-"
             cells = [f"{s[k]:.2f} ± {s[k + '_std']:.2f}" for k in ("macro_f1", "micro_f1", "auc")]
+            prep = {1.0: "standardised", 0.0: "raw"}.get(s.get("standardized"), "-")
             lines.append(
                 f"| {path.parent.name} | {m['dataset']} | {size} | " + " | ".join(cells)
-                + f" | {ref} | {m['epochs_run']} | {m['seconds_per_epoch']:.2f} |"
+                + f" | {ref} | {prep} | {m['epochs_run']} | {m['seconds_per_epoch']:.2f} |"
             )
         c = m["clustering"]
         clustering.append(f"| {path.parent.name} | {m['dataset']} | {c['nmi']:.2f} ± {c['nmi_std']:.2f} | {c['ari']:.2f} ± {c['ari_std']:.2f} |")
-    text = "\n".join(["# Heterogeneous-graph results", "", *lines, "", "k-means on the embeddings (k = classes, 10 seeds):", "", *clustering, ""])
+    note = ("Probe input: the linear probe runs on the raw and on the standardised embeddings and keeps, per "
+            "label split, the one with the higher validation Micro-F1 (`probe.standardize: auto`, graphcl/eval/probe.py).")
+    text = "\n".join(["# Heterogeneous-graph results", "", note, "", *lines, "", "k-means on the embeddings (k = classes, 10 seeds):", "", *clustering, ""])
     (RESULTS / "results.md").write_text(text)
     return text
 

@@ -57,3 +57,35 @@ def test_meow_val_probe_selection_end_to_end(data_root, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["train"]["metric"] == "val_micro_f1" and metrics["config"]["train"]["mode"] == "max"
     assert 0 <= metrics["best_epoch"] <= 1
+
+
+def test_resume_without_checkpoint_is_an_error(capsys, tmp_path):
+    code = main(["hetero", "--model", "heco", "--dataset", "acm", "--data-dir", str(tmp_path), "--out", str(tmp_path / "x"), "--resume"])
+    assert code == 2 and "last.pt" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_resumed_run_continues_the_epoch_log(data_root, tmp_path):
+    out = tmp_path / "run"
+    common = ["hetero", "--model", "heco", "--dataset", "acm", "--data-dir", str(data_root), "--threads", "1", "--quiet",
+              "--set", "probe.runs=2", "--set", "probe.epochs=20", "--set", "cluster_runs=1", "--out", str(out)]
+    assert main(common + ["--epochs", "1"]) == 0
+    assert main(common + ["--epochs", "3", "--resume"]) == 0
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [0, 1, 2]  # epoch 0 kept, not retrained
+    assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 3
+
+
+def test_config_file_names_the_model_and_dataset(tmp_path, capsys):
+    import argparse
+
+    from graphcl.cli.hetero import config_from_args
+
+    path = tmp_path / "meow.yaml"
+    path.write_text("model: meow\ndataset: dblp\nparams: {tau: 0.9, num_clusters: [20, 30]}\n")
+    ns = dict(model=None, dataset=None, config=path, overrides=[], epochs=None, device=None, threads=None, data_dir=None, quiet=False)
+    cfg = config_from_args(argparse.Namespace(**ns))
+    assert (cfg.model, cfg.dataset, cfg.model_config().tau) == ("meow", "dblp", 0.9)
+    code = main(["hetero", "--config", str(path), "--model", "heco"])
+    assert code == 2 and "meow/dblp" in capsys.readouterr().err

@@ -57,3 +57,23 @@ def test_kmeans_scores_on_blobs():
     x, y = _blobs(sep=6.0)
     s = kmeans_scores(x, y, runs=3)
     assert s["nmi"] > 90 and s["ari"] > 90
+
+
+def test_auto_preprocessing_is_chosen_on_validation_only():
+    # ACM-like embeddings: the class signal is a tiny spread on a large common component, which
+    # a short raw probe underfits; standardising recovers it, and validation must see that.
+    x, y = _blobs(seed=5)
+    x = 50.0 + 1e-3 * x
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(4))
+    tr, va, te = perm[:30], perm[30:90], perm[90:]
+    base = dict(runs=3, epochs=60, lr=0.05)
+    raw = linear_probe(x, y, tr, va, te, ProbeConfig(standardize=False, **base))
+    std = linear_probe(x, y, tr, va, te, ProbeConfig(standardize=True, **base))
+    auto = linear_probe(x, y, tr, va, te, ProbeConfig(standardize="auto", **base))
+    assert std["val_micro_f1"] > raw["val_micro_f1"] + 20
+    assert auto == std and auto["standardized"] == 1.0
+    y2 = y.clone()
+    y2[te] = (y2[te] + 1) % 3  # test labels cannot move the choice
+    assert linear_probe(x, y2, tr, va, te, ProbeConfig(standardize="auto", **base))["standardized"] == 1.0
+    with pytest.raises(Exception, match="standardize"):
+        ProbeConfig(standardize="yes")

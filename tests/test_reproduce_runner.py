@@ -223,14 +223,17 @@ def test_clustering_and_hetero_adapters_map_results(monkeypatch, tmp_path):
     assert res["epochs_run"] == 4 and res["best_epoch"] == 3 and res["extra"]["pretrain_seconds"] == 2.0
 
     scores = {"macro_f1": 88.0, "micro_f1": 87.0, "auc": 96.0, "macro_f1_std": 1.0, "micro_f1_std": 0.5,
-              "auc_std": 0.2}
-    monkeypatch.setattr(hetero, "run", lambda c, out_dir: {
+              "auc_std": 0.2, "val_micro_f1": 86.0, "standardized": 1.0}
+    resumed = []
+    monkeypatch.setattr(hetero, "run", lambda c, out_dir, resume: resumed.append(resume) or {
         "classification": {"20": scores, "40": scores, "60": scores}, "clustering": {"nmi": 60.0, "ari": 55.0},
         "best_epoch": 9, "epochs_run": 15, "stopped": "early_stop", "seconds_per_epoch": 0.3})
     het = get_task("hetero")
-    res = het.run(het.prepare({"model": "heco", "dataset": "acm"}, "honest", 1), tmp_path, resume=False)
+    res = het.run(het.prepare({"model": "heco", "dataset": "acm"}, "honest", 1), tmp_path, resume=True)
     assert res["test"]["micro_f1@40"] == 87.0 and res["test"]["auc@60"] == 96.0 and res["test"]["nmi"] == 60.0
     assert len(res["test"]) == 11 and res["probe_std"]["micro_f1@20"] == 0.5 and res["best_epoch"] == 9
+    assert resumed == [True] and res["extra"] == {f"{m}@{k}": v for k in ("20", "40", "60")
+                                                  for m, v in (("val_micro_f1", 86.0), ("standardized", 1.0))}
 
 
 def merge_train(cfg, **train):

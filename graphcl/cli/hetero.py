@@ -15,7 +15,7 @@ import argparse
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Literal, Optional
 
@@ -87,20 +87,23 @@ def register(sub) -> None:
     p.add_argument("--data-dir", help="folder laid out like shared/datasets (default: GRAPHCL_DATA)")
     p.add_argument("--out", type=Path, help="output folder (default: runs/hetero/<model>-<dataset>)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUT/last.pt (the same --epochs only re-scores the best checkpoint)")
     p.set_defaults(func=main)
 
 
 def config_from_args(args: argparse.Namespace) -> HeteroRunConfig:
-    model = args.model or "heco"
-    dataset = args.dataset or "acm"
     path = args.config
-    if path is None and (CONFIG_DIR / f"{model}_{dataset}.yaml").is_file():
-        path = CONFIG_DIR / f"{model}_{dataset}.yaml"
+    if path is None:
+        default = CONFIG_DIR / f"{args.model or 'heco'}_{args.dataset or 'acm'}.yaml"
+        path = default if default.is_file() else None
     raw = load_yaml(path) if path else {}
-    cli: Dict[str, Any] = {"model": model, "dataset": dataset}
+    # An explicit --config names its own model and dataset; --model/--dataset must agree with it.
+    model = args.model or raw.get("model") or "heco"
+    dataset = args.dataset or raw.get("dataset") or "acm"
     if raw.get("model", model) != model or raw.get("dataset", dataset) != dataset:
-        if args.model or args.dataset:
-            raise ConfigError(f"{path}: config is for {raw.get('model')}/{raw.get('dataset')}, not {model}/{dataset}")
+        raise ConfigError(f"{path}: config is for {raw.get('model')}/{raw.get('dataset')}, not {model}/{dataset}")
+    cli: Dict[str, Any] = {"model": model, "dataset": dataset}
     if args.epochs is not None:
         cli.setdefault("train", {})["epochs"] = args.epochs
     if args.device:
@@ -117,8 +120,12 @@ def config_from_args(args: argparse.Namespace) -> HeteroRunConfig:
     return cfg
 
 
-def run(cfg: HeteroRunConfig, out_dir: Optional[Path] = None) -> Dict[str, Any]:
-    """Train, evaluate, and return (and write) the metrics dictionary."""
+def run(cfg: HeteroRunConfig, out_dir: Optional[Path] = None, resume: bool = False) -> Dict[str, Any]:
+    """Train, evaluate, and return (and write) the metrics dictionary.
+
+    ``resume`` continues from ``out_dir/last.pt`` when it exists (a larger ``train.epochs``
+    trains further; an equal one only re-scores the best checkpoint).
+    """
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     data_dir = cfg.data_dir or os.environ.get("GRAPHCL_DATA")
@@ -134,7 +141,7 @@ def run(cfg: HeteroRunConfig, out_dir: Optional[Path] = None) -> Dict[str, Any]:
     labels = target.y.to(device)
 
     if cfg.select == "val_probe":
-        quick = ProbeConfig(runs=1, epochs=cfg.probe.epochs, lr=cfg.probe.lr, weight_decay=cfg.probe.weight_decay, seed=cfg.probe.seed)
+        quick = replace(cfg.probe, runs=1)
 
         def validate() -> Dict[str, float]:
             emb = model.embed()
@@ -148,7 +155,7 @@ def run(cfg: HeteroRunConfig, out_dir: Optional[Path] = None) -> Dict[str, Any]:
 
 
     trainer = Trainer(model, cfg.train, batches=lambda epoch: [None], validate=validate, out_dir=out_dir)
-    fit = trainer.fit()
+    fit = trainer.fit(resume=resume)
     emb = model.embed()
 
     classification = {}
@@ -193,7 +200,9 @@ def format_tables(result: Dict[str, Any]) -> str:
 def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     out = args.out or Path("runs") / "hetero" / f"{cfg.model}-{cfg.dataset}"
-    result = run(cfg, out_dir=out)
+    if args.resume and not (out / "last.pt").is_file():
+        raise ConfigError(f"--resume: no checkpoint {out / 'last.pt'} to continue from")
+    result = run(cfg, out_dir=out, resume=args.resume)
     print(f"{cfg.model} on {cfg.dataset}: {result['epochs_run']} epochs ({result['stopped']}, best {result['best_epoch']}), "
           f"{result['seconds_per_epoch']:.2f} s/epoch")
     print(format_tables(result))

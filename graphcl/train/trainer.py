@@ -79,6 +79,10 @@ class FitResult:
     history: List[dict] = field(default_factory=list)
 
 
+def _mean(values: List[float]) -> float:
+    return sum(values) / max(len(values), 1)
+
+
 class Trainer:
     """Train ``model`` on ``batches(epoch)`` with validation and checkpoints in ``out_dir``."""
 
@@ -233,8 +237,9 @@ class Trainer:
             best_epoch=int(loop["best_epoch"]),
             best_metrics=dict(loop["best_metrics"]),
             epochs_run=epoch + 1,
-            seconds_per_epoch=sum(train_seconds) / max(len(train_seconds), 1),
-            seconds_per_eval=sum(eval_seconds) / max(len(eval_seconds), 1),
+            # Over the whole run's log, so a resumed run reports every session's epochs.
+            seconds_per_epoch=_mean([h["seconds"] for h in loop["history"] if "seconds" in h] or train_seconds),
+            seconds_per_eval=_mean([h["eval_seconds"] for h in loop["history"] if "eval_seconds" in h] or eval_seconds),
             stopped=stopped,
             history=list(loop["history"]),
         )
