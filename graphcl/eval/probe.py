@@ -15,16 +15,16 @@ one with the higher mean *validation* Micro-F1. Neither fits every encoder: HeCo
 embeddings with a tiny spread around a large common component (per-dimension std 0.007), and
 the fixed-budget Adam probe underfits the raw ones (test Micro-F1@20 85.8 raw vs 89.1
 standardised); HeCo on AMiner and MEOW (whose per-meta-path outputs are L2-normalised) lose
-by standardising (AMiner 76.6 raw vs 70.2). Validation agreed with test on every trained model
-checked, so the choice is made there, never on test labels.
+by standardising (AMiner 76.6 raw vs 70.2). On HeCo's ACM, DBLP and AMiner embeddings the input
+with the better validation score also scored better on test; the choice is made on validation,
+never on test labels. ``"auto"`` doubles the probe's cost.
 
 Clustering: k-means with as many clusters as classes on the embeddings, NMI and ARI (from
 :mod:`graphcl.eval.clustering`) averaged over several k-means seeds.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Dict, Literal, Union
 
 import numpy as np
