@@ -6,6 +6,7 @@ import pytest
 import torch
 from sklearn.metrics import f1_score
 
+from graphcl.errors import ConfigError
 from graphcl.eval.probe import ProbeConfig, f1_scores, kmeans_scores, linear_probe
 
 
@@ -75,5 +76,5 @@ def test_auto_preprocessing_is_chosen_on_validation_only():
     y2 = y.clone()
     y2[te] = (y2[te] + 1) % 3  # test labels cannot move the choice
     assert linear_probe(x, y2, tr, va, te, ProbeConfig(standardize="auto", **base))["standardized"] == 1.0
-    with pytest.raises(Exception, match="standardize"):
+    with pytest.raises(ConfigError, match="standardize"):
         ProbeConfig(standardize="yes")

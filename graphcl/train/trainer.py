@@ -153,8 +153,6 @@ class Trainer:
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             log_fh = open(self.out_dir / "log.jsonl", "a" if start else "w", encoding="utf-8")
-        train_seconds: List[float] = []
-        eval_seconds: List[float] = []
         stopped = "max_epochs"
         epoch = start - 1
         try:
@@ -190,8 +188,7 @@ class Trainer:
                         bar.set_postfix(loss=f"{sums['loss'] / n:.4f}")
                 if hasattr(self.model, "on_epoch_end"):
                     self.model.on_epoch_end(epoch)
-                train_seconds.append(time.perf_counter() - t0)
-                record = {"epoch": epoch, "seconds": round(train_seconds[-1], 4)}
+                record = {"epoch": epoch, "seconds": round(time.perf_counter() - t0, 4)}
                 record.update({k: v / max(n, 1) for k, v in sums.items()})
                 do_eval = self.validate is not None and ((epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs)
                 if do_eval:
@@ -199,8 +196,7 @@ class Trainer:
                     t1 = time.perf_counter()
                     with torch.no_grad():
                         metrics = self.validate()
-                    eval_seconds.append(time.perf_counter() - t1)
-                    record["eval_seconds"] = round(eval_seconds[-1], 4)
+                    record["eval_seconds"] = round(time.perf_counter() - t1, 4)
                     record["valid"] = metrics
                     if cfg.metric not in metrics:
                         raise ConfigError(f"train.metric {cfg.metric!r} is not computed (available: {', '.join(metrics)})")
@@ -238,8 +234,8 @@ class Trainer:
             best_metrics=dict(loop["best_metrics"]),
             epochs_run=epoch + 1,
             # Over the whole run's log, so a resumed run reports every session's epochs.
-            seconds_per_epoch=_mean([h["seconds"] for h in loop["history"] if "seconds" in h] or train_seconds),
-            seconds_per_eval=_mean([h["eval_seconds"] for h in loop["history"] if "eval_seconds" in h] or eval_seconds),
+            seconds_per_epoch=_mean([h["seconds"] for h in loop["history"]]),
+            seconds_per_eval=_mean([h["eval_seconds"] for h in loop["history"] if "eval_seconds" in h]),
             stopped=stopped,
             history=list(loop["history"]),
         )
