@@ -119,3 +119,21 @@ def test_cut_short_runs_are_flagged(tmp_path):
     assert s.cut_short == ["seed 1: cut short at epoch 30 of 100"]
     md = render_markdown(table, [s], [], quick=False)
     assert "| -50.0 | no (cut short) |" in md
+
+
+def test_claims_resting_on_cut_short_runs_are_provisional(tmp_path):
+    """A baseline stopped by an epoch cap may still improve: "B beats A" cannot be a plain verdict."""
+    table = from_dict(TableSpec, TABLE)
+    runs, _ = expand_runs(table, seeds=1, only=["a", "b"])
+    a_run = next(r for r in runs if r.cell == "a")
+    b_run = next(r for r in runs if r.cell == "b" and r.protocol == "honest")
+    _write(tmp_path, a_run, {"recall@20": 0.10, "ndcg@20": 0.05}, best_epoch=29, epochs_run=30, stopped="max_epochs")
+    _write(tmp_path, b_run, {"recall@20": 0.12, "ndcg@20": 0.06}, best_epoch=3, epochs_run=14)
+    claims = dict(check_claims(table, summarize(table, runs, tmp_path)))
+    assert claims["B beats A"] == ("provisionally holds: b recall@20 0.1200 vs a 0.1000 (+20.0%); "
+                                   "rests on runs cut short (a seed 1: cut short at epoch 30 of 100)")
+    assert claims["A is fast"].startswith("provisionally does not hold: mean best epoch 30.0 (limit 10)")
+    # once the baseline ran to its own stopping rule the verdict is plain again
+    _write(tmp_path, a_run, {"recall@20": 0.10, "ndcg@20": 0.05}, best_epoch=29, epochs_run=40)
+    claims = dict(check_claims(table, summarize(table, runs, tmp_path)))
+    assert claims["B beats A"].startswith("holds: ")

@@ -146,14 +146,23 @@ def check_claims(table: TableSpec, summaries: List[CellSummary]) -> List[Tuple[s
                 out.append((text, f"not checked: {c.metric} missing"))
                 continue
             verdict = "holds" if ours[0] > base[0] else "does not hold"
-            out.append((text, f"{verdict}: {c.cell} {c.metric} {_num(ours[0])} vs {c.baseline} {_num(base[0])} "
-                              f"({delta_pct(ours[0], base[0]):+.1f}%)"))
+            detail = (f"{c.cell} {c.metric} {_num(ours[0])} vs {c.baseline} {_num(base[0])} "
+                      f"({delta_pct(ours[0], base[0]):+.1f}%)")
+            out.append((text, _qualified(verdict, detail, [s, b])))
         else:
             best = s.mean_of("best_epoch")
             epoch1 = None if best is None else best + 1
             verdict = "holds" if epoch1 is not None and epoch1 <= c.epochs else "does not hold"
-            out.append((text, f"{verdict}: mean best epoch {_fmt(epoch1, 1)} (limit {c.epochs})"))
+            out.append((text, _qualified(verdict, f"mean best epoch {_fmt(epoch1, 1)} (limit {c.epochs})", [s])))
     return out
+
+
+def _qualified(verdict: str, detail: str, involved: Sequence[CellSummary]) -> str:
+    """``verdict: detail``, marked provisional when a run it rests on was cut short (its score may still move)."""
+    cut = [f"{s.cell.id} {c}" for s in involved for c in s.cut_short]
+    if not cut:
+        return f"{verdict}: {detail}"
+    return f"provisionally {verdict}: {detail}; rests on runs cut short ({'; '.join(cut)})"
 
 
 def render_markdown(table: TableSpec, summaries: List[CellSummary], notes: List[str], quick: bool,
