@@ -42,6 +42,11 @@ def test_quick_ml100k_runs_and_reports(tmp_path, capsys):
     capsys.readouterr()
     assert main(["reproduce", "ml100k", "--quick", "--out", str(tmp_path)]) == 0
     assert "7 runs: 7 finished already, 0 to run" in capsys.readouterr().out
+    # --plan reads the same state and runs nothing
+    assert main(["reproduce", "ml100k", "--quick", "--out", str(tmp_path), "--plan"]) == 0
+    plan_lines = capsys.readouterr().out.splitlines()
+    assert sum(" done " in line and line.startswith(tuple(cells)) for line in plan_lines) == 7
+    assert plan_lines[-1].startswith("total (one process per run): 0.0 hours to the caps over 7 runs")
 
 
 @pytest.mark.slow

@@ -7,7 +7,8 @@ import pytest
 from graphcl.config import from_dict
 from graphcl.errors import ConfigError
 from graphcl.reproduce import runner
-from graphcl.reproduce.runner import execute, read_history, result_path, run_all, run_state, work_dir
+from graphcl.reproduce.runner import (execute, read_history, result_path, run_all, run_key, run_state, work_dir,
+                                      write_json_atomic)
 from graphcl.reproduce.spec import TableSpec, config_key, expand_runs, load_table, seed_list
 from graphcl.reproduce.tasks import expand_env
 
@@ -238,3 +239,42 @@ def test_clustering_and_hetero_adapters_map_results(monkeypatch, tmp_path):
 
 def merge_train(cfg, **train):
     return dict(cfg, train=dict(cfg.get("train", {}), **train))
+
+
+PLAN_TABLE = {"name": "plan", "title": "Plan", "task": "recommendation", "metrics": ["recall@20"],
+              "seeds": [1, 2, 3], "base": {"dataset": "ml-100k", "train": {"epochs": 100}},
+              "cells": [{"id": "a", "config": {"model": "mf"}}, {"id": "b", "config": {"model": "lightgcn"}}]}
+
+
+def test_plan_measures_speed_and_borrows_it_within_a_cell(tmp_path):
+    """--plan: epochs done and hours left from the run's own log, else from another run of its cell."""
+    from graphcl.reproduce.plan import format_plan, plan
+
+    table = from_dict(TableSpec, PLAN_TABLE)
+    runs, _ = expand_runs(table)
+    by = {r.run_id: r for r in runs}
+    killed, twin, done = by["a__honest__seed1"], by["a__honest__seed2"], by["a__honest__seed3"]
+    wd = work_dir(tmp_path, killed)
+    wd.mkdir(parents=True)
+    (wd / "key").write_text(run_key(killed) + "\n")
+    (wd / "last.pt").write_bytes(b"")
+    # 4 epochs of 10 s, validation (6 s) every other epoch: 13 s per epoch on average
+    (wd / "log.jsonl").write_text("".join(
+        json.dumps({"epoch": e, "seconds": 10.0, **({"eval_seconds": 6.0} if e % 2 else {})}) + "\n"
+        for e in range(4)))
+    write_json_atomic({"status": "finished", "key": run_key(done), "config": done.config, "epochs_run": 40,
+                       "result": {"stopped": "early_stop", "epochs_run": 40}}, result_path(tmp_path, done))
+    rows = {r.run_id: r for r in plan(runs, tmp_path)}
+    k = rows[killed.run_id]
+    assert (k.state, k.epochs_done, k.epoch_cap, k.measured_on) == ("resume", 4, 100, "this run")
+    assert k.seconds_per_epoch == pytest.approx(13.0)
+    assert k.remaining_hours == pytest.approx(96 * 13.0 / 3600)
+    assert k.expected_hours == pytest.approx(36 * 13.0 / 3600)  # the finished twin ran 40 epochs
+    t = rows[twin.run_id]
+    assert (t.state, t.epochs_done, t.measured_on) == ("fresh", 0, killed.run_id)
+    assert t.remaining_hours == pytest.approx(100 * 13.0 / 3600)
+    assert rows[done.run_id].remaining_hours == 0.0
+    b = rows["b__honest__seed1"]
+    assert b.seconds_per_epoch is None and b.remaining_hours is None
+    text = format_plan(list(rows.values()))
+    assert "3 run(s) without a measured speed" in text and "a__honest__seed1" in text

@@ -7,6 +7,7 @@ from typing import List
 
 from graphcl.config import parse_overrides
 from graphcl.errors import ConfigError
+from graphcl.reproduce.plan import format_plan, plan
 from graphcl.reproduce.plots import bars, learning_curves
 from graphcl.reproduce.report import render_markdown, summarize
 from graphcl.reproduce.runner import run_all
@@ -16,7 +17,7 @@ from graphcl.reproduce.spec import expand_runs, list_tables, load_table, tables_
 def register(sub) -> None:
     p = sub.add_parser("reproduce", help="reproduce a paper table (multi-seed, resumable) and report vs the paper",
                        description="Run every cell of a table in experiments/tables/ over seeds, skipping finished "
-                                   "runs, then write OUT/TABLE.md (published | ours mean ± std | Δ%% | within "
+                                   "runs, then write OUT/TABLE.md (published | ours mean ± std | Δ% | within "
                                    "tolerance) and PNG plots under OUT/TABLE/plots/.")
     p.add_argument("table", nargs="?", help="table name (see --list) or path to a table YAML")
     p.add_argument("--list", action="store_true", help="list the tables and exit")
@@ -31,6 +32,8 @@ def register(sub) -> None:
     p.add_argument("--only", action="append", default=[], metavar="CELL[/PROTOCOL]",
                    help="run only these cells (repeatable), e.g. --only layers3/paper")
     p.add_argument("--report-only", action="store_true", help="render the report from finished runs; run nothing")
+    p.add_argument("--plan", action="store_true",
+                   help="print each run's state, epochs done and hours left (from measured s/epoch); run nothing")
     p.add_argument("--tables", type=Path, default=None, help=f"table folder (default: {tables_dir()})")
     p.set_defaults(func=main)
 
@@ -69,6 +72,9 @@ def main(args: argparse.Namespace) -> int:
         runs, notes = expand_runs(table, args.seeds, args.quick, overrides, args.only)
     for n in notes:
         print(f"note: {n}")
+    if args.plan:
+        print(format_plan(plan(runs, root)))
+        return 0
     if runs and not args.report_only:
         outcomes = run_all(runs, root, jobs=args.jobs, log=lambda line: print(line, flush=True))
         failed = sum(o.error is not None for o in outcomes)

@@ -74,7 +74,8 @@ def write_json_atomic(obj: Any, path: Path) -> None:
         raise
 
 
-def _get(config: Dict[str, Any], path: tuple) -> Any:
+def config_value(config: Dict[str, Any], path: tuple) -> Any:
+    """``config[path[0]][path[1]]...``, or None when a level is missing."""
     for part in path:
         config = config.get(part) if isinstance(config, dict) else None
     return config
@@ -86,7 +87,7 @@ def run_state(root: Path, run: RunSpec) -> State:
     if record is not None and record.get("status") == "finished" and record.get("key") == key:
         # Same config up to volatile settings (threads, progress bars, epoch limit).
         epochs_path = get_task(run.task).epochs_path
-        asked, had = _get(run.config, epochs_path), _get(record.get("config", {}), epochs_path)
+        asked, had = config_value(run.config, epochs_path), config_value(record.get("config", {}), epochs_path)
         res = record.get("result", {})
         if asked == had:
             return "done"

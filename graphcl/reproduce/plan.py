@@ -1,0 +1,92 @@
+"""What is left of a table and what it will cost: ``graphcl reproduce TABLE --plan``.
+
+Long tables (hundreds of epochs per cell on a CPU) are run over several sessions, so before
+starting one it pays to know, per run, how far it got and how long the rest can take. The
+estimate uses seconds per epoch *measured* in the run's own epoch log (training plus its
+validation passes); a run with no log yet borrows the figure of another run of the same cell
+(another seed or protocol: the same model on the same data). Remaining time counts the epochs
+left up to the cap, so early stopping usually ends a run sooner; one-off setup (data loading,
+an autoencoder's pretraining) is not in it. A second estimate assumes the run lasts as long as the
+cell's finished runs did (their mean ``epochs_run``), when it has any.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from graphcl.reproduce.runner import config_value, read_history, read_json, result_path, run_state, work_dir
+from graphcl.reproduce.spec import RunSpec
+from graphcl.reproduce.tasks import get_task
+
+
+@dataclass
+class PlanRow:
+    run_id: str
+    state: str  # done | resume | fresh (as the runner would treat the run now)
+    epochs_done: int
+    epoch_cap: Optional[int]
+    seconds_per_epoch: Optional[float]
+    measured_on: str  # "this run", "<run_id>" it was borrowed from, or "" when unknown
+    remaining_hours: Optional[float]  # to the epoch cap; 0 for finished runs
+    expected_hours: Optional[float] = None  # to the mean length of the cell's finished runs, when there are any
+
+
+def seconds_per_epoch(history: Sequence[Dict]) -> Optional[float]:
+    """Mean wall seconds per logged epoch, validation passes included (they may be every k epochs)."""
+    if not history:
+        return None
+    total = sum(float(h.get("seconds", 0.0)) + float(h.get("eval_seconds", 0.0)) for h in history)
+    return total / len(history)
+
+
+def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
+    """One row per run of ``runs`` (results under ``root``), in their order."""
+    states = {r.run_id: run_state(root, r) for r in runs}
+    # A "fresh" run's folder, if any, holds another config's log: the runner will wipe it.
+    histories = {r.run_id: read_history(work_dir(root, r) / "log.jsonl") if states[r.run_id] != "fresh" else []
+                 for r in runs}
+    measured = {rid: seconds_per_epoch(h) for rid, h in histories.items()}
+    lengths: Dict[str, List[int]] = {}
+    for r in runs:
+        record = read_json(result_path(root, r)) if states[r.run_id] == "done" else None
+        if record and record.get("epochs_run") is not None:
+            lengths.setdefault(r.cell, []).append(int(record["epochs_run"]))
+    rows = []
+    for run in runs:
+        state = states[run.run_id]
+        cap = config_value(run.config, get_task(run.task).epochs_path)
+        done = len(histories[run.run_id])
+        speed, source = measured[run.run_id], "this run"
+        if speed is None:
+            donor = next((r for r in runs if r.cell == run.cell and measured[r.run_id] is not None), None)
+            speed, source = (measured[donor.run_id], donor.run_id) if donor else (None, "")
+        left = expected = None
+        if state == "done":
+            left = expected = 0.0
+        elif speed is not None:
+            if cap is not None:
+                left = max(int(cap) - done, 0) * speed / 3600
+            if run.cell in lengths:
+                typical = sum(lengths[run.cell]) / len(lengths[run.cell])
+                expected = max(typical - done, 0) * speed / 3600
+        rows.append(PlanRow(run.run_id, state, done, None if cap is None else int(cap), speed, source, left, expected))
+    return rows
+
+
+def format_plan(rows: Sequence[PlanRow]) -> str:
+    """The plan as an aligned text table with the total of the known remaining hours."""
+    head = ["run", "state", "epochs", "s/epoch", "measured on", "hours left: to cap", "like the cell's finished runs"]
+    body = [[r.run_id, r.state, f"{r.epochs_done}/{r.epoch_cap if r.epoch_cap is not None else '?'}",
+             "–" if r.seconds_per_epoch is None else f"{r.seconds_per_epoch:.1f}", r.measured_on or "–",
+             "–" if r.remaining_hours is None else f"{r.remaining_hours:.1f}",
+             "–" if r.expected_hours is None else f"{r.expected_hours:.1f}"] for r in rows]
+    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+    lines = ["  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip() for line in [head, *body]]
+    to_cap = [r.remaining_hours for r in rows if r.remaining_hours is not None]
+    expected = [r.expected_hours for r in rows if r.expected_hours is not None]
+    unknown = sum(r.remaining_hours is None for r in rows)
+    lines.append(f"total (one process per run): {sum(to_cap):.1f} hours to the caps over {len(to_cap)} runs; "
+                 f"{sum(expected):.1f} hours over the {len(expected)} runs whose cell has finished runs"
+                 + (f"; {unknown} run(s) without a measured speed" if unknown else ""))
+    return "\n".join(lines)
