@@ -93,3 +93,26 @@ def test_quick_smoke_of_every_data_table(table, tmp_path, capsys):
         assert "## Skipped here" in md
     else:
         assert list((tmp_path / f"{table}-quick" / "runs").glob("*.json"))
+
+
+def test_report_of_a_partial_call_keeps_the_whole_table(tmp_path, capsys):
+    """`--only B --seeds 1` runs B's first seed; the report still lists A's finished runs and B's other seed."""
+    rng = np.random.default_rng(0)
+    inter = tmp_path / "tiny.inter"
+    inter.write_text("user_id:token\titem_id:token\n" + "".join(
+        f"u{u}\ti{i}\n" for u in range(30) for i in rng.choice(20, size=8, replace=False)))
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "tiny.yaml").write_text(yaml.safe_dump({
+        "name": "tiny", "title": "Tiny", "task": "recommendation", "metrics": ["recall@5"], "seeds": [1, 2],
+        "base": {"dataset": str(inter), "train": {"epochs": 1, "batch_size": 64, "progress": False, "metric": "recall@5"},
+                 "eval": {"ks": [5], "metrics": ["recall"]}, "params": {"dim": 8}},
+        "cells": [{"id": "a", "label": "A", "config": {"model": "mf"}},
+                  {"id": "b", "label": "B", "config": {"model": "mf", "params": {"dim": 4}}}]}))
+    out = tmp_path / "out"
+    common = ["--tables", str(tables), "--out", str(out), "--set", "train.threads=1"]
+    assert main(["reproduce", "tiny", "--only", "a"] + common) == 0
+    assert main(["reproduce", "tiny", "--only", "b", "--seeds", "1"] + common) == 0
+    md = (out / "tiny.md").read_text()
+    assert "| A | honest | 2/2 |" in md  # not run by the last call, still reported
+    assert "| B | honest | 1/2 |" in md and "1 not run yet" in md

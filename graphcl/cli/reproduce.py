@@ -78,7 +78,13 @@ def main(args: argparse.Namespace) -> int:
     if runs and not args.report_only:
         outcomes = run_all(runs, root, jobs=args.jobs, log=lambda line: print(line, flush=True))
         failed = sum(o.error is not None for o in outcomes)
-    summaries = summarize(table, runs, root, quick=args.quick)
+    # The report covers the whole table (every cell, at least the table's seeds), not only the
+    # runs of this call: `--only X --seeds 3` must not drop the other cells' rows or seeds.
+    report_runs = runs
+    if table.status != "pending":
+        seeds = args.seeds if args.seeds is None or args.quick else max(args.seeds, len(table.seeds))
+        report_runs, _ = expand_runs(table, seeds, args.quick, overrides)
+    summaries = summarize(table, report_runs, root, quick=args.quick)
     plots: List[Path] = []
     for draw, fname in ((learning_curves, "curves.png"), (bars, "bars.png")):
         made = draw(table, summaries, root / "plots" / fname)
