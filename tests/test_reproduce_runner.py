@@ -263,7 +263,11 @@ def test_plan_measures_speed_and_borrows_it_within_a_cell(tmp_path):
         json.dumps({"epoch": e, "seconds": 10.0, **({"eval_seconds": 6.0} if e % 2 else {})}) + "\n"
         for e in range(4)))
     write_json_atomic({"status": "finished", "key": run_key(done), "config": done.config, "epochs_run": 40,
-                       "result": {"stopped": "early_stop", "epochs_run": 40}}, result_path(tmp_path, done))
+                       "result": {"stopped": "early_stop", "epochs_run": 40},
+                       "history": [{"epoch": e, "seconds": 5.0} for e in range(40)]}, result_path(tmp_path, done))
+    # A finished run is its record: a leftover log in its work folder (a later smoke run) must not count.
+    work_dir(tmp_path, done).mkdir(parents=True)
+    (work_dir(tmp_path, done) / "log.jsonl").write_text(json.dumps({"epoch": 0, "seconds": 99.0}) + "\n")
     rows = {r.run_id: r for r in plan(runs, tmp_path)}
     k = rows[killed.run_id]
     assert (k.state, k.epochs_done, k.epoch_cap, k.measured_on) == ("resume", 4, 100, "this run")
@@ -273,7 +277,9 @@ def test_plan_measures_speed_and_borrows_it_within_a_cell(tmp_path):
     t = rows[twin.run_id]
     assert (t.state, t.epochs_done, t.measured_on) == ("fresh", 0, killed.run_id)
     assert t.remaining_hours == pytest.approx(100 * 13.0 / 3600)
-    assert rows[done.run_id].remaining_hours == 0.0
+    d = rows[done.run_id]
+    assert (d.state, d.epochs_done, d.remaining_hours) == ("done", 40, 0.0)
+    assert d.seconds_per_epoch == pytest.approx(5.0)
     b = rows["b__honest__seed1"]
     assert b.seconds_per_epoch is None and b.remaining_hours is None
     text = format_plan(list(rows.values()))

@@ -40,23 +40,31 @@ def seconds_per_epoch(history: Sequence[Dict]) -> Optional[float]:
     return total / len(history)
 
 
+def _history(root: Path, run: RunSpec, state: str, record: Dict) -> List[Dict]:
+    """The epochs a run has logged, as the runner would see them now."""
+    if state == "fresh":
+        return []  # its folder, if any, holds another config's log: the runner will wipe it
+    if state == "done" and isinstance(record.get("history"), list):
+        # The record is the run; its work folder may be gone or hold a later, unrelated attempt.
+        return [h for h in record["history"] if isinstance(h, dict)]
+    return read_history(work_dir(root, run) / "log.jsonl")
+
+
 def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
     """One row per run of ``runs`` (results under ``root``), in their order."""
     states = {r.run_id: run_state(root, r) for r in runs}
-    # A "fresh" run's folder, if any, holds another config's log: the runner will wipe it.
-    histories = {r.run_id: read_history(work_dir(root, r) / "log.jsonl") if states[r.run_id] != "fresh" else []
-                 for r in runs}
+    records = {r.run_id: (read_json(result_path(root, r)) or {}) if states[r.run_id] == "done" else {} for r in runs}
+    histories = {r.run_id: _history(root, r, states[r.run_id], records[r.run_id]) for r in runs}
     measured = {rid: seconds_per_epoch(h) for rid, h in histories.items()}
     lengths: Dict[str, List[int]] = {}
     for r in runs:
-        record = read_json(result_path(root, r)) if states[r.run_id] == "done" else None
-        if record and record.get("epochs_run") is not None:
-            lengths.setdefault(r.cell, []).append(int(record["epochs_run"]))
+        if records[r.run_id].get("epochs_run") is not None:
+            lengths.setdefault(r.cell, []).append(int(records[r.run_id]["epochs_run"]))
     rows = []
     for run in runs:
         state = states[run.run_id]
         cap = config_value(run.config, get_task(run.task).epochs_path)
-        done = len(histories[run.run_id])
+        done = int(records[run.run_id].get("epochs_run", len(histories[run.run_id])))
         speed, source = measured[run.run_id], "this run"
         if speed is None:
             donor = next((r for r in runs if r.cell == run.cell and measured[r.run_id] is not None), None)
