@@ -9,6 +9,7 @@ from graphcl.reproduce.report import (check_claims, delta_pct, mean_std, render_
 from graphcl.reproduce.runner import result_path, run_key, work_dir, write_json_atomic
 from graphcl.reproduce.spec import TableSpec, expand_runs
 from graphcl.config import from_dict
+from graphcl.errors import ConfigError
 
 
 def test_mean_and_sample_std_hand_computed():
@@ -27,6 +28,10 @@ def test_delta_and_tolerance():
     assert within_tolerance(0.19, 0.2, 5.0)  # exactly on the boundary counts as within
     assert not within_tolerance(0.189, 0.2, 5.0)
     assert within_tolerance(0.2, 0.2, 0.0)
+    # a target to reach: anything above passes, below only within the tolerance
+    assert not within_tolerance(0.25, 0.2, 5.0) and within_tolerance(0.25, 0.2, 5.0, "meet_or_beat")
+    assert within_tolerance(0.19, 0.2, 5.0, "meet_or_beat")
+    assert not within_tolerance(0.189, 0.2, 5.0, "meet_or_beat")
     with pytest.raises(ValueError):
         delta_pct(0.1, 0.0)
 
@@ -109,6 +114,20 @@ def test_summary_and_markdown_on_fixed_records(tmp_path):
     bar = bars(table, summaries, tmp_path / "plots" / "bars.png")
     for p in (curves, bar):
         assert p is not None and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_meet_or_beat_table_passes_cells_above_the_published_value(tmp_path):
+    table = from_dict(TableSpec, dict(TABLE, target="meet_or_beat"))
+    runs, _ = expand_runs(table, only=["a"])
+    for run, rec in zip(runs, [0.30, 0.32, 0.31]):  # +55% recall: far outside ±5%, but a target met
+        _write(tmp_path, run, {"recall@20": rec, "ndcg@20": 0.09})  # ndcg -10%: missed
+    md = render_markdown(table, summarize(table, runs, tmp_path), [], quick=False)
+    assert "| Model A | honest | recall@20 | 0.2000 | 0.3100 ± 0.0100 (n=3) | +55.0 | yes |" in md
+    assert "| Model A | honest | ndcg@20 | 0.1000 | 0.0900 ± 0.0000 (n=3) | -10.0 | no |" in md
+    assert "meets or beats (Δ ≥ -5%)?" in md and "Meet or beat the published value: 1 of 2" in md
+    assert "tolerance at most 5% below the published value" in md
+    with pytest.raises(ConfigError, match="target"):
+        from_dict(TableSpec, dict(TABLE, target="exceed"))
 
 
 def test_cut_short_runs_are_flagged(tmp_path):

@@ -89,6 +89,9 @@ class TableSpec:
     base: Dict[str, Any] = field(default_factory=dict)
     quick: QuickSpec = field(default_factory=QuickSpec)
     tolerance_pct: float = 5.0
+    # "match": ours within ±tolerance of the published value (a reproduction); "meet_or_beat":
+    # not below it by more than the tolerance (a target to reach, e.g. a baseline's row).
+    target: Literal["match", "meet_or_beat"] = "match"
     main_metric: str = ""
     requires: List[str] = field(default_factory=list)
     status: Literal["ready", "pending"] = "ready"
@@ -121,6 +124,8 @@ class TableSpec:
                 raise ConfigError(f"table {self.name!r}: quick.cells names unknown cell {missing[0]!r}")
         if self.tolerance_pct < 0:
             raise ConfigError(f"table {self.name!r}: tolerance_pct must be >= 0")
+        if self.target not in ("match", "meet_or_beat"):
+            raise ConfigError(f"table {self.name!r}: target must be 'match' or 'meet_or_beat', got {self.target!r}")
         self.main_metric = self.main_metric or self.metrics[0]
 
     def cell(self, cell_id: str) -> CellSpec:
