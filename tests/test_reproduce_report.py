@@ -130,6 +130,33 @@ def test_meet_or_beat_table_passes_cells_above_the_published_value(tmp_path):
         from_dict(TableSpec, dict(TABLE, target="exceed"))
 
 
+def test_claims_on_shared_seeds_use_paired_differences(tmp_path):
+    """Same seed = same shared inputs: B - A per seed is judged, not the spread of either mean."""
+    spec = dict(TABLE, claims=[
+        {"kind": "not_worse", "cell": "a", "baseline": "b", "metric": "recall@20", "margin_pct": 3, "text": "A keeps B's quality"},
+        {"kind": "not_worse", "cell": "a", "baseline": "b", "metric": "recall@20", "margin_pct": 2, "text": "tighter"},
+        {"kind": "not_worse", "cell": "b", "baseline": "a", "metric": "recall@20", "margin_pct": 0, "text": "B keeps A's"},
+        {"kind": "beats", "cell": "b", "baseline": "a", "metric": "recall@20", "text": "B beats A"}])
+    table = from_dict(TableSpec, spec)
+    runs, _ = expand_runs(table)
+    a = [r for r in runs if r.cell == "a"]
+    b = [r for r in runs if r.cell == "b" and r.protocol == "honest"]
+    for ra, rb, rec, gain in zip(a, b, [0.20, 0.22, 0.21], [0.004, 0.006, 0.005]):
+        _write(tmp_path, ra, {"recall@20": rec, "ndcg@20": 0.1})
+        _write(tmp_path, rb, {"recall@20": rec + gain, "ndcg@20": 0.1})
+    claims = dict(check_claims(table, summarize(table, runs, tmp_path)))
+    # A - B per seed: -0.004, -0.006, -0.005 -> -0.005 ± 0.001, -2.3% of B's mean 0.215
+    assert claims["A keeps B's quality"] == ("holds: a recall@20 0.2100 vs b 0.2150 (-2.3%); paired over 3 shared "
+                                             "seeds: -0.0050 ± 0.0010 (-2.3% of b's mean on them); margin -3%")
+    assert claims["tighter"].startswith("does not hold:") and claims["tighter"].endswith("margin -2%")
+    assert claims["B keeps A's"].startswith("holds:")  # better is never worse
+    assert claims["B beats A"] == ("holds: b recall@20 0.2150 vs a 0.2100 (+2.4%); paired over 3 shared seeds: "
+                                   "+0.0050 ± 0.0010 (+2.4% of a's mean on them)")
+    with pytest.raises(ConfigError, match="margin_pct"):
+        from_dict(TableSpec, dict(TABLE, claims=[{"kind": "not_worse", "cell": "b", "baseline": "a",
+                                                  "metric": "recall@20"}]))
+
+
 def test_cut_short_runs_are_flagged(tmp_path):
     table = from_dict(TableSpec, TABLE)
     runs, _ = expand_runs(table, seeds=1, overrides={"train": {"epochs": 30}}, only=["a"])

@@ -131,6 +131,16 @@ def _fmt_stat(stat: Optional[Tuple[float, Optional[float]]], n: Optional[int] = 
     return text if n is None else f"{text} (n={n})"
 
 
+def paired_differences(cell: CellSummary, baseline: CellSummary, metric: str) -> Tuple[List[float], float]:
+    """``cell - baseline`` of ``metric`` per seed both finished, and the baseline's mean on those seeds."""
+    theirs = {r["seed"]: r["result"]["test"][metric] for r in baseline.records if metric in r["result"].get("test", {})}
+    pairs = [(r["result"]["test"][metric], theirs[r["seed"]]) for r in cell.records
+             if metric in r["result"].get("test", {}) and r["seed"] in theirs]
+    if not pairs:
+        return [], float("nan")
+    return [a - b for a, b in pairs], sum(b for _, b in pairs) / len(pairs)
+
+
 def check_claims(table: TableSpec, summaries: List[CellSummary]) -> List[Tuple[str, str]]:
     """(claim text, verdict) for each of the table's claims."""
     by_key = {(s.cell.id, s.protocol): s for s in summaries}
@@ -141,7 +151,7 @@ def check_claims(table: TableSpec, summaries: List[CellSummary]) -> List[Tuple[s
         if s is None or s.n == 0:
             out.append((text, f"not checked: no finished runs of {c.cell} ({c.protocol})"))
             continue
-        if c.kind == "beats":
+        if c.kind in ("beats", "not_worse"):
             b = by_key.get((c.baseline, c.protocol))
             if b is None or b.n == 0:
                 out.append((text, f"not checked: no finished runs of {c.baseline} ({c.protocol})"))
@@ -150,9 +160,22 @@ def check_claims(table: TableSpec, summaries: List[CellSummary]) -> List[Tuple[s
             if ours is None or base is None:
                 out.append((text, f"not checked: {c.metric} missing"))
                 continue
-            verdict = "holds" if ours[0] > base[0] else "does not hold"
             detail = (f"{c.cell} {c.metric} {_num(ours[0])} vs {c.baseline} {_num(base[0])} "
                       f"({delta_pct(ours[0], base[0]):+.1f}%)")
+            diffs, base_mean = paired_differences(s, b, c.metric)
+            if len(diffs) >= 2 and base_mean != 0:
+                d_mean, d_std = mean_std(diffs)
+                d = _digits(base_mean)
+                detail += (f"; paired over {len(diffs)} shared seeds: {d_mean:+.{d}f} ± {d_std:.{d}f} "
+                           f"({100 * d_mean / base_mean:+.1f}% of {c.baseline}'s mean on them)")
+                gap = 100 * d_mean / base_mean  # the paired estimate, free of seed-to-seed spread
+            else:
+                gap = delta_pct(ours[0], base[0])
+            if c.kind == "beats":
+                verdict = "holds" if gap > 0 else "does not hold"
+            else:
+                verdict = "holds" if gap >= -c.margin_pct - 1e-9 else "does not hold"
+                detail += f"; margin -{c.margin_pct:g}%"
             out.append((text, _qualified(verdict, detail, [s, b])))
         else:
             best = s.mean_of("best_epoch")

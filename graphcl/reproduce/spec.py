@@ -55,21 +55,28 @@ class QuickSpec:
 class ClaimSpec:
     """A qualitative claim checked on our numbers (for tables without published numbers).
 
-    ``beats``: ``cell``'s mean ``metric`` exceeds ``baseline``'s. ``best_epoch_within``:
-    ``cell``'s mean best epoch (1-based) is at most ``epochs``.
+    ``beats``: ``cell``'s mean ``metric`` exceeds ``baseline``'s. ``not_worse``: ``cell``'s mean
+    ``metric`` is at most ``margin_pct`` % (relative) below ``baseline``'s (non-inferiority, e.g. a
+    cheaper method keeping a costly one's quality), both judged on the seeds both
+    finished when they share at least two (a seed fixes shared inputs such as a pretrained
+    autoencoder, so paired runs differ by the method alone). ``best_epoch_within``: ``cell``'s
+    mean best epoch (1-based) is at most ``epochs``.
     """
 
-    kind: Literal["beats", "best_epoch_within"]
+    kind: Literal["beats", "not_worse", "best_epoch_within"]
     cell: str
     text: str = ""
     baseline: Optional[str] = None
     metric: Optional[str] = None
     epochs: Optional[int] = None
+    margin_pct: Optional[float] = None
     protocol: str = "honest"
 
     def __post_init__(self) -> None:
-        if self.kind == "beats" and (self.baseline is None or self.metric is None):
-            raise ConfigError(f"claim on {self.cell!r}: kind 'beats' needs baseline and metric")
+        if self.kind in ("beats", "not_worse") and (self.baseline is None or self.metric is None):
+            raise ConfigError(f"claim on {self.cell!r}: kind {self.kind!r} needs baseline and metric")
+        if self.kind == "not_worse" and (self.margin_pct is None or self.margin_pct < 0):
+            raise ConfigError(f"claim on {self.cell!r}: kind 'not_worse' needs margin_pct >= 0")
         if self.kind == "best_epoch_within" and self.epochs is None:
             raise ConfigError(f"claim on {self.cell!r}: kind 'best_epoch_within' needs epochs")
 
