@@ -126,6 +126,9 @@ def test_meet_or_beat_table_passes_cells_above_the_published_value(tmp_path):
     assert "| Model A | honest | ndcg@20 | 0.1000 | 0.0900 ± 0.0000 (n=3) | -10.0 | no |" in md
     assert "meets or beats (Δ ≥ -5%)?" in md and "Meet or beat the published value: 1 of 2" in md
     assert "tolerance at most 5% below the published value" in md
+    assert "paper = best epoch picked on test" in md  # a task with both protocols explains both
+    one_protocol = render_markdown(from_dict(TableSpec, dict(TABLE, task="clustering")), [], [], quick=False)
+    assert "honest = no test label is used to train or to select; this task has no other protocol" in one_protocol
     with pytest.raises(ConfigError, match="target"):
         from_dict(TableSpec, dict(TABLE, target="exceed"))
 

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from graphcl.reproduce.runner import read_history, read_json, result_path, run_key, work_dir
 from graphcl.reproduce.spec import CellSpec, RunSpec, TableSpec
+from graphcl.reproduce.tasks import get_task
 
 
 def mean_std(values: Sequence[float]) -> Tuple[float, Optional[float]]:
@@ -207,9 +208,12 @@ def render_markdown(table: TableSpec, summaries: List[CellSummary], notes: List[
     if table.source:
         lines.append(f"- Source: {table.source}")
     protocols = sorted({s.protocol for s in summaries}) or list(table.protocols)
-    lines.append(f"- Task: {table.task}; protocols: {', '.join(protocols)} "
-                 "(honest = select on a validation split, test scored once; "
-                 "paper = best epoch picked on test, as the original code does)")
+    if get_task(table.task).protocol_path is None:
+        meaning = "honest = no test label is used to train or to select; this task has no other protocol"
+    else:
+        meaning = ("honest = select on a validation split, test scored once; "
+                   "paper = best epoch picked on test, as the original code does")
+    lines.append(f"- Task: {table.task}; protocols: {', '.join(protocols)} ({meaning})")
     seeds = sorted({r["seed"] for s in summaries for r in s.records})
     band = f"at most {tol:g}% below the published value" if table.target == "meet_or_beat" else f"±{tol:g}%"
     lines.append(f"- Seeds: {', '.join(map(str, seeds)) or 'none finished'}; tolerance {band} (relative)")
