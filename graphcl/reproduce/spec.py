@@ -53,7 +53,7 @@ class QuickSpec:
 
 @dataclass
 class ClaimSpec:
-    """A qualitative claim checked on our numbers (for tables without published numbers).
+    """A qualitative claim checked on our numbers (a paper's claim, or one cell against another).
 
     ``beats``: ``cell``'s mean ``metric`` exceeds ``baseline``'s. ``not_worse``: ``cell``'s mean
     ``metric`` is at most ``margin_pct`` % (relative) below ``baseline``'s (non-inferiority, e.g. a
