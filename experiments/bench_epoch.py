@@ -47,15 +47,26 @@ def load(dataset: str):
 
 
 def build_model(spec: str, data, layers: int):
-    """The model named by ``spec`` (``name[:key=value+key=value]``) with ``layers`` layers."""
+    """The model named by ``spec`` (``name[:key=value+key=value][@full-rows]``) with ``layers`` layers.
+
+    ``@full-rows``: the batch's rows are gathered from a full propagation instead of computing
+    the last layer on their rows only (``LightGCNEncoder.rows``): the baseline of that change.
+    """
     from graphcl.config import from_dict
     from graphcl.models.registry import get_model
 
+    spec, _, variant = spec.partition("@")
+    if variant not in ("", "full-rows"):
+        raise SystemExit(f"unknown variant @{variant} (known: @full-rows)")
     name, _, overrides = spec.partition(":")
     params = {"layers": layers}
     params.update(dict(kv.split("=", 1) for kv in overrides.split("+") if kv))
     cls = get_model(name)
-    return cls(data, from_dict(cls.Config, params, "params"))
+    model = cls(data, from_dict(cls.Config, params, "params"))
+    if variant:
+        encoder = model.encoder
+        encoder.rows = lambda adj, nodes: encoder(adj)[nodes]
+    return model
 
 
 def worker(args: argparse.Namespace) -> Dict:
@@ -237,7 +248,7 @@ def main() -> int:
     p.add_argument("--dataset", default="ml-100k")
     p.add_argument("--models", default=",".join(MODELS),
                    help="comma-separated; lightgcn is always measured first; a model may carry params, "
-                        "e.g. sgl:negatives=batch+rho=0.2")
+                        "e.g. sgl:negatives=batch+rho=0.2, and @full-rows (see build_model)")
     p.add_argument("--tag", default="", help="suffix of the JSON file name")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--layers", type=int, default=2)

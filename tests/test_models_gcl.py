@@ -128,6 +128,25 @@ def test_lightgcl_uses_table_l2_and_raw_dot_products(tiny):
     torch.testing.assert_close(terms["l2"], expected)
 
 
+@pytest.mark.parametrize("negatives", ["batch", "all"])
+def test_lightgcl_negatives_are_the_batch_or_every_node(tiny, negatives):
+    torch.manual_seed(0)
+    model = LightGCL(tiny, LightGCL.Config(q=3, negatives=negatives))
+    batch = next(iter(BPRSampler(tiny.train, 64, seed=0).epoch(0)))
+    cl = model.loss(batch)["cl"]
+    _, (svd_view, main_view) = model.views.full(model.gen)  # rho = 0: no randomness in the views
+    n_users = model.num_users
+    expected = 0.0
+    for nodes, block in ((torch.unique(batch.users), slice(0, n_users)),
+                         (torch.unique(batch.pos) + n_users, slice(n_users, None))):
+        # raw dot products / tau; the positive is the node itself in the main view
+        candidates = nodes if negatives == "batch" else torch.arange(len(main_view))[block]
+        scores = svd_view[nodes] @ main_view[candidates].T / 0.2
+        positive = (svd_view[nodes] * main_view[nodes]).sum(1) / 0.2
+        expected = expected + (torch.logsumexp(scores, 1) - positive).mean()
+    torch.testing.assert_close(cl, expected)
+
+
 @pytest.mark.parametrize("name,cls", [("sgl", SGL), ("simgcl", SimGCL), ("xsimgcl", XSimGCL), ("lightgcl", LightGCL),
                                       ("gcl", GCL)])
 def test_models_are_registered_and_their_configs_reject_unknown_keys(name, cls):

@@ -1,8 +1,10 @@
 """The propagation kernel against dense references."""
 import numpy as np
+import pytest
 import torch
 
 from graphcl.graph.sparse import bipartite_norm_adj, neighbourhood_block, sym_spmm
+from graphcl.nn.lightgcn import LightGCNEncoder
 
 
 def _dense_norm_adj(users, items, n_u, n_i):
@@ -63,3 +65,23 @@ def test_neighbourhood_block_keeps_rows_as_prefix_and_matches_the_dense_block():
     # two hops: the block of the new set maps onto its own neighbourhood
     cols2, block2 = neighbourhood_block(adj, cols)
     torch.testing.assert_close(block2.to_dense(), dense[cols][:, cols2])
+
+
+@pytest.mark.parametrize("layers,combine,include_layer0,per_layer", [
+    (1, "mean", True, False), (2, "mean", True, False), (3, "mean", True, True),
+    (1, "mean", False, False), (2, "sum", False, False), (3, "sum", True, False),
+])
+def test_encoder_rows_match_full_propagation_in_value_and_gradient(layers, combine, include_layer0, per_layer):
+    # 40 users x 30 items, a batch of 6 nodes: under a quarter of the graph, so the block path runs
+    adjs = [_random_adj(seed, n_u=40, n_i=30, n=150) for seed in range(layers)]
+    adj = adjs if per_layer else adjs[0]
+    enc = LightGCNEncoder(40, 30, dim=5, layers=layers, combine=combine, include_layer0=include_layer0)
+    nodes = torch.tensor([41, 3, 0, 69, 17, 55])
+    weight = torch.randn(len(nodes), 5)
+    (enc(adj)[nodes] * weight).sum().backward()
+    full_grad = enc.embedding.weight.grad.clone()
+    enc.embedding.weight.grad = None
+    rows = enc.rows(adj, nodes)
+    (rows * weight).sum().backward()
+    torch.testing.assert_close(rows, enc(adj)[nodes].detach())
+    torch.testing.assert_close(enc.embedding.weight.grad, full_grad)

@@ -107,8 +107,8 @@ class _Views:
     """Adapter from a view generator to the embeddings a batch's loss reads.
 
     :meth:`full` gives every row (needed for all-node negatives); :meth:`rows` only the rows
-    of the batch's nodes, which view generators whose randomness is per row (embedding
-    noise) compute without touching the other rows.
+    of the batch's nodes, which graph views get with their last layer computed on those rows
+    only and noise views with their residuals computed on those rows and their neighbourhoods.
     """
 
     def refresh(self, gen: torch.Generator) -> None:
@@ -144,6 +144,10 @@ class _GraphViews(_Views):
     def full(self, gen):
         enc = self.model.encoder
         return enc(self.model.adj), [enc(a) for a in self.adjs]
+
+    def rows(self, gen, nodes, contrast):
+        enc, picked = self.model.encoder, nodes[:contrast]
+        return enc.rows(self.model.adj, nodes), [enc.rows(a, picked) for a in self.adjs]
 
 
 class _NoiseViews(_Views):

@@ -58,7 +58,8 @@ class LightGCN(GraphRecommender):
 
     def loss(self, batch: BPRBatch) -> Dict[str, torch.Tensor]:
         index = self.triplet(batch)
-        terms = self.bpr_terms(self.encoder(self.adj)[index], index)
+        nodes, where = torch.unique(index, return_inverse=True)
+        terms = self.bpr_terms(self.encoder.rows(self.adj, nodes)[where], index)
         terms["loss"] = terms["bpr"] + terms["l2"]
         return terms
 
