@@ -83,7 +83,9 @@ def test_summary_and_markdown_on_fixed_records(tmp_path):
     # a killed run: two epochs in its log, no JSON
     killed = work_dir(tmp_path, b_honest[2])
     killed.mkdir(parents=True)
-    (killed / "log.jsonl").write_text('{"epoch": 0, "loss": 1.0}\n{"epoch": 1, "loss": 0.9}\n{"epo')
+    (killed / "log.jsonl").write_text('{"epoch": 0, "loss": 1.0, "valid": {"recall@20": 0.05}}\n'
+                                      '{"epoch": 1, "loss": 0.9}\n'
+                                      '{"epoch": 2, "loss": 0.8, "valid": {"recall@20": 0.05}}\n{"epo')
 
     summaries = summarize(table, runs, tmp_path)
     by = {(s.cell.id, s.protocol): s for s in summaries}
@@ -92,7 +94,7 @@ def test_summary_and_markdown_on_fixed_records(tmp_path):
     mean, std = a.stat("recall@20")
     assert mean == pytest.approx(0.21) and std == pytest.approx(0.01)
     b = by[("b", "honest")]
-    assert b.n == 1 and b.not_started == 1 and b.unfinished == ["seed 3 (2 epochs logged)"]
+    assert b.n == 1 and b.not_started == 1 and b.unfinished == ["seed 3 (3 epochs logged, best valid recall@20 0.0500 at epoch 1)"]
     assert b.cut_short == []  # 100 epochs of 100: ran to the table's own limit
     assert a.mean_run_seconds() == pytest.approx(7.5)  # 5 epochs x (1 s train + 0.5 s valid)
     assert b.mean_run_seconds() == 40.0  # no epoch log: the wall time
@@ -105,7 +107,7 @@ def test_summary_and_markdown_on_fixed_records(tmp_path):
     assert "Within tolerance: 2 of 2" in md
     assert "Paper X, Table 1" in md
     assert "c: skipped, data missing" in md
-    assert "| b | honest | 1/3 |" in md and "running or killed: seed 3 (2 epochs logged); 1 not run yet" in md
+    assert "| b | honest | 1/3 |" in md and "running or killed: seed 3 (3 epochs logged, best valid recall@20 0.0500 at epoch 1); 1 not run yet" in md
     claims = dict(check_claims(table, summaries))
     assert claims["B beats A"].startswith("holds: b recall@20 0.3000 vs a 0.2100 (+42.9%)")
     assert claims["A is fast"].startswith("holds: mean best epoch 5.0")

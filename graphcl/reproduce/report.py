@@ -45,6 +45,17 @@ def within_tolerance(ours: float, published: float, tolerance_pct: float, target
     return abs(d) <= tolerance_pct + 1e-9
 
 
+def _best_so_far(history: List[Dict[str, Any]], metric: str) -> str:
+    """", best valid METRIC v at epoch e" of an unfinished run's log (higher is better), or "" if it
+    never validated on ``metric``: a long run's progress, readable before it ends."""
+    scored = [(rec["valid"][metric], -int(rec["epoch"])) for rec in history
+              if isinstance(rec.get("valid"), dict) and isinstance(rec["valid"].get(metric), (int, float))]
+    if not scored:
+        return ""
+    value, neg_epoch = max(scored)  # the earliest epoch among ties, as early stopping keeps it
+    return f", best valid {metric} {value:.4f} at epoch {1 - neg_epoch}"
+
+
 @dataclass
 class CellSummary:
     """The finished runs of one (cell, protocol) and their aggregates."""
@@ -96,9 +107,9 @@ def summarize(table: TableSpec, runs: List[RunSpec], root: Path, quick: bool = F
         s.planned += 1
         record = read_json(result_path(root, run))
         if record is None or record.get("status") != "finished" or record.get("key") != run_key(run):
-            logged = len(read_history(work_dir(root, run) / "log.jsonl"))
-            if logged:
-                s.unfinished.append(f"seed {run.seed} ({logged} epochs logged)")
+            history = read_history(work_dir(root, run) / "log.jsonl")
+            if history:
+                s.unfinished.append(f"seed {run.seed} ({len(history)} epochs logged{_best_so_far(history, table.main_metric)})")
             else:
                 s.not_started += 1
             continue
