@@ -284,3 +284,31 @@ def test_plan_measures_speed_and_borrows_it_within_a_cell(tmp_path):
     assert b.seconds_per_epoch is None and b.remaining_hours is None
     text = format_plan(list(rows.values()))
     assert "3 run(s) without a measured speed" in text and "a__honest__seed1" in text
+
+
+def test_a_run_finished_in_another_table_is_copied_not_retrained(tiny_inter, tmp_path, monkeypatch):
+    """Table 2's LightGCN cells are table 1's honest cells: one training serves both tables."""
+    from graphcl.reproduce.plan import plan
+
+    first = tiny_table(tiny_inter)
+    (done,), _ = expand_runs(first, seeds=1, only=["mf"])
+    out = tmp_path / "out"
+    execute(done, out / "tiny")
+    second = tiny_table(tiny_inter, name="other", cells=[{"id": "mf-again", "config": {"model": "mf"}},
+                                                         {"id": "mf-lr", "config": {"model": "mf", "train": {"lr": 0.5}}}])
+    runs, _ = expand_runs(second, seeds=1)
+    rows = {r.run_id: r for r in plan(runs, out / "other")}
+    assert (rows["mf-again__honest__seed7"].state, rows["mf-again__honest__seed7"].remaining_hours) == ("twin", 0.0)
+    assert rows["mf-again__honest__seed7"].measured_on == "tiny/mf__honest__seed7"
+    assert rows["mf-lr__honest__seed7"].state == "fresh"  # another config: not the same experiment
+
+    calls = []
+    monkeypatch.setattr(runner, "execute", lambda run, *a, **k: calls.append(run.cell) or {})
+    logged = []
+    outcomes = {o.run.cell: o for o in run_all(runs, out / "other", log=logged.append)}
+    assert calls == ["mf-lr"] and outcomes["mf-again"].state == "done"
+    copied = json.loads((out / "other" / "runs" / "mf-again__honest__seed7.json").read_text())
+    original = json.loads(result_path(out / "tiny", done).read_text())
+    assert copied["same_run_as"] == "tiny/mf__honest__seed7" and copied["cell"] == "mf-again"
+    assert copied["result"] == original["result"] and copied["table"] == "other"
+    assert any("same experiment as tiny/mf__honest__seed7" in line for line in logged)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from graphcl.reproduce.runner import config_value, read_history, read_json, result_path, run_state, work_dir
+from graphcl.reproduce.runner import (config_value, find_twin, read_history, read_json, result_path, run_state,
+                                      work_dir)
 from graphcl.reproduce.spec import RunSpec
 from graphcl.reproduce.tasks import get_task
 
@@ -23,11 +24,11 @@ from graphcl.reproduce.tasks import get_task
 @dataclass
 class PlanRow:
     run_id: str
-    state: str  # done | resume | fresh (as the runner would treat the run now)
+    state: str  # done | twin (done in another table) | resume | fresh (as the runner would treat the run now)
     epochs_done: int
     epoch_cap: Optional[int]
     seconds_per_epoch: Optional[float]
-    measured_on: str  # "this run", "<run_id>" it was borrowed from, or "" when unknown
+    measured_on: str  # "this run", "<run_id>" it was borrowed from, "<table>/<run_id>" of a twin, or ""
     remaining_hours: Optional[float]  # to the epoch cap; 0 for finished runs
     expected_hours: Optional[float] = None  # to the mean length of the cell's finished runs, when there are any
 
@@ -44,7 +45,7 @@ def _history(root: Path, run: RunSpec, state: str, record: Dict) -> List[Dict]:
     """The epochs a run has logged, as the runner would see them now."""
     if state == "fresh":
         return []  # its folder, if any, holds another config's log: the runner will wipe it
-    if state == "done" and isinstance(record.get("history"), list):
+    if state in ("done", "twin") and isinstance(record.get("history"), list):
         # The record is the run; its work folder may be gone or hold a later, unrelated attempt.
         return [h for h in record["history"] if isinstance(h, dict)]
     return read_history(work_dir(root, run) / "log.jsonl")
@@ -53,7 +54,14 @@ def _history(root: Path, run: RunSpec, state: str, record: Dict) -> List[Dict]:
 def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
     """One row per run of ``runs`` (results under ``root``), in their order."""
     states = {r.run_id: run_state(root, r) for r in runs}
-    records = {r.run_id: (read_json(result_path(root, r)) or {}) if states[r.run_id] == "done" else {} for r in runs}
+    twins = {r.run_id: find_twin(root, r) for r in runs if states[r.run_id] != "done"}
+    records = {}
+    for r in runs:
+        twin = twins.get(r.run_id)
+        if twin is not None:
+            states[r.run_id] = "twin"  # the runner will copy its record in
+        path = twin if twin is not None else result_path(root, r)
+        records[r.run_id] = (read_json(path) or {}) if states[r.run_id] in ("done", "twin") else {}
     histories = {r.run_id: _history(root, r, states[r.run_id], records[r.run_id]) for r in runs}
     measured = {rid: seconds_per_epoch(h) for rid, h in histories.items()}
     lengths: Dict[str, List[int]] = {}
@@ -65,12 +73,13 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
         state = states[run.run_id]
         cap = config_value(run.config, get_task(run.task).epochs_path)
         done = int(records[run.run_id].get("epochs_run", len(histories[run.run_id])))
-        speed, source = measured[run.run_id], "this run"
+        twin = twins.get(run.run_id)
+        speed, source = measured[run.run_id], ("this run" if twin is None else f"{twin.parent.parent.name}/{twin.stem}")
         if speed is None:
             donor = next((r for r in runs if r.cell == run.cell and measured[r.run_id] is not None), None)
             speed, source = (measured[donor.run_id], donor.run_id) if donor else (None, "")
         left = expected = None
-        if state == "done":
+        if state in ("done", "twin"):
             left = expected = 0.0
         elif speed is not None:
             if cap is not None:

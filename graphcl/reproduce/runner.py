@@ -10,7 +10,8 @@ Layout under the table's result folder ``root`` (``<out>/<table>``, or ``<table>
 
 State of a run: **done** when its JSON exists for the same config up to volatile
 settings (threads, progress bars) and the same epoch limit, or it stopped early before the
-asked limit; **resume** when there is no such JSON but ``work/<run_id>/last.pt`` was written
+asked limit (a finished run of the same experiment in another table's folder is copied in
+first: :func:`adopt_twin`); **resume** when there is no such JSON but ``work/<run_id>/last.pt`` was written
 for the same config key (a killed run, or one to be continued with more epochs);
 otherwise **fresh** (the work folder is wiped first).
 """
@@ -81,22 +82,54 @@ def config_value(config: Dict[str, Any], path: tuple) -> Any:
     return config
 
 
+def _covers(run: RunSpec, record: Optional[Dict[str, Any]], key: str) -> bool:
+    """Whether ``record`` is a finished run of ``run``'s experiment: the same config up to volatile
+    settings (threads, progress bars, epoch limit), and the same epoch limit or an early stop before it."""
+    if record is None or record.get("status") != "finished" or record.get("key") != key:
+        return False
+    epochs_path = get_task(run.task).epochs_path
+    asked, had = config_value(run.config, epochs_path), config_value(record.get("config", {}), epochs_path)
+    res = record.get("result", {})
+    # more epochs would not change an early-stopped run
+    return asked == had or (res.get("stopped") == "early_stop" and asked is not None
+                            and res.get("epochs_run", 0) <= asked)
+
+
 def run_state(root: Path, run: RunSpec) -> State:
-    record = read_json(result_path(root, run))
     key = run_key(run)
-    if record is not None and record.get("status") == "finished" and record.get("key") == key:
-        # Same config up to volatile settings (threads, progress bars, epoch limit).
-        epochs_path = get_task(run.task).epochs_path
-        asked, had = config_value(run.config, epochs_path), config_value(record.get("config", {}), epochs_path)
-        res = record.get("result", {})
-        if asked == had:
-            return "done"
-        if res.get("stopped") == "early_stop" and asked is not None and res.get("epochs_run", 0) <= asked:
-            return "done"  # more epochs would not change an early-stopped run
+    if _covers(run, read_json(result_path(root, run)), key):
+        return "done"
     wd = work_dir(root, run)
     if (wd / "last.pt").is_file() and (wd / "key").is_file() and (wd / "key").read_text().strip() == key:
         return "resume"
     return "fresh"
+
+
+def find_twin(root: Path, run: RunSpec) -> Optional[Path]:
+    """A finished record of the same experiment in another table's folder next to ``root``.
+
+    Two tables can hold the same experiment (table 2's LightGCN cells are table 1's honest
+    2- and 3-layer cells: same config key, seed and protocol); its record then serves both
+    instead of training twice.
+    """
+    key = run_key(run)
+    for path in sorted(root.parent.glob(f"*/runs/*__{run.protocol}__seed{run.seed}.json")):
+        if path.parent.parent.resolve() != root.resolve() and _covers(run, read_json(path), key):
+            return path
+    return None
+
+
+def adopt_twin(root: Path, run: RunSpec) -> Optional[str]:
+    """Copy :func:`find_twin`'s record as ``run``'s own (marked ``same_run_as``); returns its name."""
+    path = find_twin(root, run)
+    if path is None:
+        return None
+    record = read_json(path)
+    assert record is not None
+    source = f"{path.parent.parent.name}/{path.stem}"
+    record.update(run_id=run.run_id, table=run.table, cell=run.cell, same_run_as=source)
+    write_json_atomic(record, result_path(root, run))
+    return source
 
 
 def read_history(log_path: Path) -> List[Dict[str, Any]]:
@@ -225,6 +258,11 @@ def run_all(runs: List[RunSpec], root: Path, jobs: int = 1,
     pending: List[Outcome] = []
     for run in runs:
         state = run_state(root, run)
+        if state != "done":
+            source = adopt_twin(root, run)
+            if source is not None:
+                log(f"  {run.run_id}: the same experiment as {source} (same config key); its record is copied")
+                state = "done"
         (outcomes if state == "done" else pending).append(
             Outcome(run, state, read_json(result_path(root, run)) if state == "done" else None))
     log(f"{len(runs)} runs: {len(runs) - len(pending)} finished already, {len(pending)} to run"
