@@ -294,8 +294,9 @@ def test_a_run_finished_in_another_table_is_copied_not_retrained(tiny_inter, tmp
     (done,), _ = expand_runs(first, seeds=1, only=["mf"])
     out = tmp_path / "out"
     execute(done, out / "tiny")
-    second = tiny_table(tiny_inter, name="other", cells=[{"id": "mf-again", "config": {"model": "mf"}},
-                                                         {"id": "mf-lr", "config": {"model": "mf", "train": {"lr": 0.5}}}])
+    second = tiny_table(tiny_inter, name="other",
+                        cells=[{"id": "mf-again", "config": {"model": "mf"}},
+                               {"id": "mf-lr", "config": {"model": "mf", "train": {"lr": 0.5}}}])
     runs, _ = expand_runs(second, seeds=1)
     rows = {r.run_id: r for r in plan(runs, out / "other")}
     assert (rows["mf-again__honest__seed7"].state, rows["mf-again__honest__seed7"].remaining_hours) == ("twin", 0.0)

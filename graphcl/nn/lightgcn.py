@@ -82,8 +82,9 @@ class LightGCNEncoder(nn.Module):
 
         A loss that reads a batch's rows needs layer K only there: on Gowalla a batch's ~5,700
         nodes hold 16% of the adjacency's non-zeros, and a LightGCN or in-batch SGL-ED step is
-        1.2-1.5x faster at 2 and 3 layers (``experiments/bench_epoch.py ... @full-rows``). Batches that touch a quarter of the graph or more
-        (ml-100k) take the full product, which is then cheaper than cutting out the block.
+        1.2-1.5x faster at 2 and 3 layers (``experiments/bench_epoch.py ... @full-rows``).
+        Batches that touch a quarter of the graph or more (ml-100k) take the full product, which
+        is then cheaper than cutting out the block.
         """
         if self.layers == 0 or len(nodes) > self.embedding.num_embeddings // 4:
             return self.forward(adj)[nodes]

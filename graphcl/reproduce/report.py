@@ -109,7 +109,8 @@ def summarize(table: TableSpec, runs: List[RunSpec], root: Path, quick: bool = F
         if record is None or record.get("status") != "finished" or record.get("key") != run_key(run):
             history = read_history(work_dir(root, run) / "log.jsonl")
             if history:
-                s.unfinished.append(f"seed {run.seed} ({len(history)} epochs logged{_best_so_far(history, table.main_metric)})")
+                best = _best_so_far(history, table.main_metric)
+                s.unfinished.append(f"seed {run.seed} ({len(history)} epochs logged{best})")
             else:
                 s.not_started += 1
             continue
