@@ -251,10 +251,11 @@ def test_plan_measures_speed_and_borrows_it_within_a_cell(tmp_path):
     from graphcl.reproduce.plan import format_plan, plan
 
     table = from_dict(TableSpec, PLAN_TABLE)
+    root = tmp_path / "out" / "plan"  # a table's folder in a results folder, as the CLI lays it out
     runs, _ = expand_runs(table)
     by = {r.run_id: r for r in runs}
-    killed, twin, done = by["a__honest__seed1"], by["a__honest__seed2"], by["a__honest__seed3"]
-    wd = work_dir(tmp_path, killed)
+    killed, sibling, done = by["a__honest__seed1"], by["a__honest__seed2"], by["a__honest__seed3"]
+    wd = work_dir(root, killed)
     wd.mkdir(parents=True)
     (wd / "key").write_text(run_key(killed) + "\n")
     (wd / "last.pt").write_bytes(b"")
@@ -264,17 +265,17 @@ def test_plan_measures_speed_and_borrows_it_within_a_cell(tmp_path):
         for e in range(4)))
     write_json_atomic({"status": "finished", "key": run_key(done), "config": done.config, "epochs_run": 40,
                        "result": {"stopped": "early_stop", "epochs_run": 40},
-                       "history": [{"epoch": e, "seconds": 5.0} for e in range(40)]}, result_path(tmp_path, done))
+                       "history": [{"epoch": e, "seconds": 5.0} for e in range(40)]}, result_path(root, done))
     # A finished run is its record: a leftover log in its work folder (a later smoke run) must not count.
-    work_dir(tmp_path, done).mkdir(parents=True)
-    (work_dir(tmp_path, done) / "log.jsonl").write_text(json.dumps({"epoch": 0, "seconds": 99.0}) + "\n")
-    rows = {r.run_id: r for r in plan(runs, tmp_path)}
+    work_dir(root, done).mkdir(parents=True)
+    (work_dir(root, done) / "log.jsonl").write_text(json.dumps({"epoch": 0, "seconds": 99.0}) + "\n")
+    rows = {r.run_id: r for r in plan(runs, root)}
     k = rows[killed.run_id]
     assert (k.state, k.epochs_done, k.epoch_cap, k.measured_on) == ("resume", 4, 100, "this run")
     assert k.seconds_per_epoch == pytest.approx(13.0)
     assert k.remaining_hours == pytest.approx(96 * 13.0 / 3600)
-    assert k.expected_hours == pytest.approx(36 * 13.0 / 3600)  # the finished twin ran 40 epochs
-    t = rows[twin.run_id]
+    assert k.expected_hours == pytest.approx(36 * 13.0 / 3600)  # the cell's finished run ran 40 epochs
+    t = rows[sibling.run_id]
     assert (t.state, t.epochs_done, t.measured_on) == ("fresh", 0, killed.run_id)
     assert t.remaining_hours == pytest.approx(100 * 13.0 / 3600)
     d = rows[done.run_id]

@@ -106,7 +106,8 @@ def run_state(root: Path, run: RunSpec) -> State:
 
 
 def find_twin(root: Path, run: RunSpec) -> Optional[Path]:
-    """A finished record of the same experiment in another table's folder next to ``root``.
+    """A finished record of the same experiment in another table's folder next to ``root``
+    (``root`` is ``<results>/<table>``; the record must name another table).
 
     Two tables can hold the same experiment (table 2's LightGCN cells are table 1's honest
     2- and 3-layer cells: same config key, seed and protocol); its record then serves both
@@ -114,7 +115,10 @@ def find_twin(root: Path, run: RunSpec) -> Optional[Path]:
     """
     key = run_key(run)
     for path in sorted(root.parent.glob(f"*/runs/*__{run.protocol}__seed{run.seed}.json")):
-        if path.parent.parent.resolve() != root.resolve() and _covers(run, read_json(path), key):
+        if path.parent.parent.resolve() == root.resolve():
+            continue
+        record = read_json(path)
+        if record is not None and record.get("table") != run.table and _covers(run, record, key):
             return path
     return None
 
