@@ -12,7 +12,7 @@ from graphcl.config import from_dict
 from graphcl.data.interaction import InteractionData
 from graphcl.data.sampler import BPRSampler
 from graphcl.errors import ConfigError
-from graphcl.models.gcl import GCL, GCLConfig
+from graphcl.models.gcl import GCL, GCLConfig, _Views
 from graphcl.models.lightgcl import LightGCL
 from graphcl.models.registry import get_model
 from graphcl.models.sgl import SGL
@@ -245,3 +245,25 @@ def test_xavier_init_is_drawn_per_table_like_selfrec():
     user_bound, item_bound = (6 / (300 + 64)) ** 0.5, (6 / (5000 + 64)) ** 0.5
     assert users.abs().max() <= user_bound and users.abs().max() > 0.95 * user_bound
     assert items.abs().max() <= item_bound and items.abs().max() > 0.95 * item_bound
+
+
+def test_graph_views_on_the_batch_rows_equal_the_full_propagation():
+    """SGL with in-batch negatives computes its last layer on the batch's rows only
+    (``LightGCNEncoder.rows``): same loss and gradient as gathering from full propagations."""
+    rng = np.random.default_rng(1)
+    pairs = np.unique(np.stack([rng.integers(0, 400, 6000), rng.integers(0, 300, 6000)]), axis=1)
+    data = InteractionData.from_pairs((pairs[0], pairs[1]), num_users=400, num_items=300)
+    batch = next(iter(BPRSampler(data.train, 32, seed=0).epoch(0)))  # ~90 of 700 nodes: the block path
+    grads, losses = [], []
+    for gather_from_full in (False, True):
+        torch.manual_seed(0)
+        model = SGL(data, SGL.Config(layers=2, negatives="batch", diagnostics=False))
+        if gather_from_full:  # the generic adapter: full propagations of every view, then a gather
+            views = model.views
+            views.rows = lambda gen, nodes, contrast: _Views.rows(views, gen, nodes, contrast)
+        terms = model.loss(batch)
+        terms["loss"].backward()
+        losses.append(terms["loss"].detach())
+        grads.append(model.encoder.embedding.weight.grad)
+    torch.testing.assert_close(losses[0], losses[1])
+    torch.testing.assert_close(grads[0], grads[1])

@@ -60,6 +60,19 @@ def test_early_stopping_counts_evaluations_without_improvement(tmp_path):
     assert res.stopped == "early_stop" and res.best_epoch == 2 and res.epochs_run == 6
 
 
+def test_min_epochs_holds_off_early_stopping_and_keeps_the_best(tmp_path):
+    # falls for 3 evaluations, then rises above the first one: patience 3 alone stops after epoch 3
+    values = [1.0, 0.5, 0.4, 0.3, 1.5, 1.4, 1.3, 1.2, 1.1, 1.0]
+    m = Quadratic()
+    calls = iter(values)
+    res = Trainer(m, cfg(lr=1e-6), batches=lambda e: [1.0], validate=lambda: {"neg_dist": next(calls)}).fit()
+    assert (res.epochs_run, res.best_epoch) == (4, 0)
+    calls = iter(values)
+    res = Trainer(m, cfg(lr=1e-6, min_epochs=5), batches=lambda e: [1.0],
+                  validate=lambda: {"neg_dist": next(calls)}).fit()
+    assert res.stopped == "early_stop" and (res.epochs_run, res.best_epoch) == (8, 4)
+
+
 def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(tmp_path):
     m = Quadratic(nan_at_epoch=3)
     with pytest.raises(TrainingDiverged, match=r"loss became nan at epoch 3, batch 0.*last good checkpoint kept"):

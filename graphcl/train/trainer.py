@@ -44,6 +44,9 @@ class TrainConfig:
     weight_decay: float = 0.0  # Adam weight decay; model-specific L2 terms live in the model
     eval_every: int = 1
     patience: int = 10  # evaluations without improvement before stopping; 0 disables
+    # no early stop before this many epochs: models whose first epochs fall before they rise
+    # (contrastive terms that outweigh BPR at initialisation) are not stopped at their start
+    min_epochs: int = 0
     metric: str = "ndcg@20"
     mode: Literal["max", "min"] = "max"
     seed: int = 2020
@@ -60,6 +63,7 @@ class TrainConfig:
         check_positive("train.weight_decay", self.weight_decay, allow_zero=True)
         check_positive("train.eval_every", self.eval_every)
         check_positive("train.patience", self.patience, allow_zero=True)
+        check_positive("train.min_epochs", self.min_epochs, allow_zero=True)
         if self.threads is not None:
             check_positive("train.threads", self.threads)
         if self.mode not in ("max", "min"):
@@ -220,7 +224,7 @@ class Trainer:
                     if "valid" in record and cfg.metric in record["valid"]:
                         shown[cfg.metric] = round(record["valid"][cfg.metric], 4)
                     tqdm.write(f"epoch {epoch}: {shown}")
-                if cfg.patience and loop["bad"] >= cfg.patience:
+                if cfg.patience and loop["bad"] >= cfg.patience and epoch + 1 >= cfg.min_epochs:
                     stopped = "early_stop"
                     break
         finally:
