@@ -55,13 +55,14 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
     """One row per run of ``runs`` (results under ``root``), in their order."""
     states = {r.run_id: run_state(root, r) for r in runs}
     twins = {r.run_id: find_twin(root, r) for r in runs if states[r.run_id] != "done"}
-    records = {}
+    records: Dict[str, Dict] = {}
     for r in runs:
         twin = twins.get(r.run_id)
         if twin is not None:
             states[r.run_id] = "twin"  # the runner will copy its record in
-        path = twin if twin is not None else result_path(root, r)
-        records[r.run_id] = (read_json(path) or {}) if states[r.run_id] in ("done", "twin") else {}
+            records[r.run_id] = twin[1]
+        else:
+            records[r.run_id] = (read_json(result_path(root, r)) or {}) if states[r.run_id] == "done" else {}
     histories = {r.run_id: _history(root, r, states[r.run_id], records[r.run_id]) for r in runs}
     measured = {rid: seconds_per_epoch(h) for rid, h in histories.items()}
     lengths: Dict[str, List[int]] = {}
@@ -73,8 +74,9 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
         state = states[run.run_id]
         cap = config_value(run.config, get_task(run.task).epochs_path)
         done = int(records[run.run_id].get("epochs_run", len(histories[run.run_id])))
-        twin = twins.get(run.run_id)
-        speed, source = measured[run.run_id], ("this run" if twin is None else f"{twin.parent.parent.name}/{twin.stem}")
+        twin_path = twins[run.run_id][0] if twins.get(run.run_id) else None
+        source = "this run" if twin_path is None else f"{twin_path.parent.parent.name}/{twin_path.stem}"
+        speed = measured[run.run_id]
         if speed is None:
             donor = next((r for r in runs if r.cell == run.cell and measured[r.run_id] is not None), None)
             speed, source = (measured[donor.run_id], donor.run_id) if donor else (None, "")

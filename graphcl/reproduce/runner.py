@@ -31,7 +31,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Literal, Optional
+from typing import Any, Callable, Dict, List, Literal, Optional, Tuple
 
 from graphcl.errors import GraphclError
 from graphcl.reproduce.spec import RunSpec, config_key
@@ -105,7 +105,7 @@ def run_state(root: Path, run: RunSpec) -> State:
     return "fresh"
 
 
-def find_twin(root: Path, run: RunSpec) -> Optional[Path]:
+def find_twin(root: Path, run: RunSpec) -> Optional[Tuple[Path, Dict[str, Any]]]:
     """A finished record of the same experiment in another table's folder next to ``root``
     (``root`` is ``<results>/<table>``; the record must name another table).
 
@@ -119,17 +119,16 @@ def find_twin(root: Path, run: RunSpec) -> Optional[Path]:
             continue
         record = read_json(path)
         if record is not None and record.get("table") != run.table and _covers(run, record, key):
-            return path
+            return path, record
     return None
 
 
 def adopt_twin(root: Path, run: RunSpec) -> Optional[str]:
     """Copy :func:`find_twin`'s record as ``run``'s own (marked ``same_run_as``); returns its name."""
-    path = find_twin(root, run)
-    if path is None:
+    twin = find_twin(root, run)
+    if twin is None:
         return None
-    record = read_json(path)
-    assert record is not None
+    path, record = twin
     source = f"{path.parent.parent.name}/{path.stem}"
     record.update(run_id=run.run_id, table=run.table, cell=run.cell, same_run_as=source)
     write_json_atomic(record, result_path(root, run))
