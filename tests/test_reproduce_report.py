@@ -170,6 +170,11 @@ def test_cut_short_runs_are_flagged(tmp_path):
     assert s.cut_short == ["seed 1: cut short at epoch 30 of 100"]
     md = render_markdown(table, [s], [], quick=False)
     assert "| -50.0 | no (cut short) |" in md
+    # a run that ended on its wall-clock budget, at any epoch, is cut short too
+    runs, _ = expand_runs(table, seeds=1, overrides={"train": {"max_minutes": 120}}, only=["a"])
+    _write(tmp_path, runs[0], {"recall@20": 0.1, "ndcg@20": 0.05}, epochs_run=42, stopped="time_budget")
+    (s,) = summarize(table, runs, tmp_path)
+    assert s.cut_short == ["seed 1: cut short at epoch 42 of 100 by its 120-minute time budget"]
 
 
 def test_claims_resting_on_cut_short_runs_are_provisional(tmp_path):

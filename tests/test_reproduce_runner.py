@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from graphcl.config import from_dict
 from graphcl.errors import ConfigError
@@ -177,6 +178,26 @@ def test_early_stopped_run_is_done_even_when_more_epochs_are_asked(tiny_inter, t
     assert run_state(root, longer) == "done"
 
 
+def test_time_budget_run_stands_for_no_larger_budget_and_continues_with_more(tiny_inter, tmp_path):
+    table = tiny_table(tiny_inter)
+    root = tmp_path / "out"
+
+    def with_budget(minutes):
+        train = {} if minutes is None else {"train": {"max_minutes": minutes}}
+        (run,), _ = expand_runs(table, seeds=1, only=["mf"], overrides=train)
+        return run
+
+    execute(with_budget(60), root)
+    rec = json.loads(result_path(root, with_budget(60)).read_text())
+    rec["result"]["stopped"] = "time_budget"
+    result_path(root, with_budget(60)).write_text(json.dumps(rec))
+    assert run_key(with_budget(60)) == run_key(with_budget(None))  # the budget is not the experiment
+    assert run_state(root, with_budget(60)) == run_state(root, with_budget(30)) == "done"
+    assert run_state(root, with_budget(90)) == run_state(root, with_budget(None)) == "resume"
+    (work_dir(root, with_budget(None)) / "last.pt").unlink()  # a new machine: no checkpoint left
+    assert run_state(root, with_budget(None)) == "fresh"
+
+
 def test_a_failing_run_is_reported_and_the_others_go_on(tiny_inter, tmp_path):
     table = tiny_table(tiny_inter, cells=[{"id": "bad", "config": {"model": "mf", "params": {"dimm": 3}}},
                                           {"id": "ok", "config": {"model": "mf"}}])
@@ -213,8 +234,8 @@ def test_clustering_and_hetero_adapters_map_results(monkeypatch, tmp_path):
 
     def fake_cluster_once(data, c, seed, device="cpu", out_dir=None):
         seen.update(data=data, seed=seed, epochs=c.train.epochs, out_dir=out_dir)
-        return {"acc": 0.9, "nmi": 0.7, "ari": 0.75, "f1": 0.5, "epochs": 4, "seconds_per_epoch": 0.1,
-                "pretrain_seconds": 2.0, "pred": np.zeros(3)}
+        return {"acc": 0.9, "nmi": 0.7, "ari": 0.75, "f1": 0.5, "epochs": 4, "stopped": "time_budget",
+                "seconds_per_epoch": 0.1, "pretrain_seconds": 2.0, "pred": np.zeros(3)}
 
     monkeypatch.setattr(cluster, "cluster_once", fake_cluster_once)
     monkeypatch.setattr(cluster, "load_node_dataset", lambda name: f"data:{name}")
@@ -222,6 +243,10 @@ def test_clustering_and_hetero_adapters_map_results(monkeypatch, tmp_path):
     assert seen == {"data": "data:acm", "seed": 3, "epochs": 4, "out_dir": tmp_path}
     assert res["test"] == pytest.approx({"acc": 90.0, "nmi": 70.0, "ari": 75.0, "f1": 50.0})
     assert res["epochs_run"] == 4 and res["best_epoch"] == 3 and res["extra"]["pretrain_seconds"] == 2.0
+    assert res["stopped"] == "time_budget"
+    # the clustering loop's own TrainConfig keeps the cell's time budget
+    budgeted = from_dict(cluster.ClusterConfig, {"train": {"max_minutes": 5}})
+    assert cluster._train_config(budgeted, 3, torch.device("cpu")).max_minutes == 5
 
     scores = {"macro_f1": 88.0, "micro_f1": 87.0, "auc": 96.0, "macro_f1_std": 1.0, "micro_f1_std": 0.5,
               "auc_std": 0.2, "val_micro_f1": 86.0, "standardized": 1.0}

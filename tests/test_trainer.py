@@ -105,3 +105,39 @@ def test_max_steps_per_epoch_cuts_epochs_short():
 
     Trainer(m, cfg(epochs=2, patience=0, max_steps_per_epoch=3), batches=batches).fit()
     assert seen == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+
+
+class _Clock:
+    """A stand-in for the trainer's ``time`` module: time passes only when the model says so."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        return self.now
+
+
+def test_time_budget_starts_no_epoch_that_would_end_past_it(monkeypatch):
+    import graphcl.train.trainer as trainer_mod
+
+    clock = _Clock()
+    monkeypatch.setattr(trainer_mod, "time", clock)
+    m = Quadratic()
+
+    def batches(epoch):
+        clock.now += 60.0  # each epoch takes one minute
+        yield 1.0
+
+    res = Trainer(m, cfg(patience=0, max_minutes=3.5), batches=batches, validate=m.metric).fit()
+    # after 3 epochs (3 min) a 4th would end at 4 min > 3.5: stop, keeping the best weights
+    assert (res.stopped, res.epochs_run, res.best_epoch) == ("time_budget", 3, 2)
+    assert clock.now <= 3.5 * 60
+    # an epoch limit reached within the budget is still "max_epochs"
+    res = Trainer(Quadratic(), cfg(epochs=2, patience=0, max_minutes=3.5), batches=batches).fit()
+    assert (res.stopped, res.epochs_run) == ("max_epochs", 2)
+
+
+def test_time_budget_must_be_positive():
+    from graphcl.errors import ConfigError
+    with pytest.raises(ConfigError, match="train.max_minutes"):
+        cfg(max_minutes=0)

@@ -1,7 +1,9 @@
 """What is left of a table and what it will cost: ``graphcl reproduce TABLE --plan``.
 
-Long tables (hundreds of epochs per cell on a CPU) are run over several sessions, so before
-starting one it pays to know, per run, how far it got and how long the rest can take. The
+Long tables (hundreds of epochs per cell on a CPU) are run over several sessions, and the
+checkpoints under ``work/`` stay on the machine that wrote them, so before starting a run it
+pays to know, per run, how far it got and how long the rest can take (and to give a run that
+cannot finish a ``train.max_minutes`` budget, so that it ends with a result). The
 estimate uses seconds per epoch *measured* in the run's own epoch log (training plus its
 validation passes); a run with no log yet borrows the figure of another run of the same cell
 (another seed or protocol: the same model on the same data). Remaining time counts the epochs

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from graphcl.reproduce.runner import read_history, read_json, result_path, run_key, work_dir
+from graphcl.reproduce.runner import config_value, read_history, read_json, result_path, run_key, work_dir
 from graphcl.reproduce.spec import CellSpec, RunSpec, TableSpec
 from graphcl.reproduce.tasks import get_task
 
@@ -117,8 +117,13 @@ def summarize(table: TableSpec, runs: List[RunSpec], root: Path, quick: bool = F
         s.records.append(record)
         full = table.cell_config(s.cell, quick).get("train", {}).get("epochs")
         ran = record["result"].get("epochs_run")
-        if full and ran is not None and record["result"].get("stopped") == "max_epochs" and ran < full:
+        stopped = record["result"].get("stopped")
+        if full and ran is not None and stopped == "max_epochs" and ran < full:
             s.cut_short.append(f"seed {record['seed']}: cut short at epoch {ran} of {full}")
+        elif stopped == "time_budget":
+            budget = config_value(record.get("config", {}), ("train", "max_minutes"))
+            s.cut_short.append(f"seed {record['seed']}: cut short at epoch {ran} of {full} "
+                               f"by its {budget:g}-minute time budget")
     return [groups[k] for k in order]
 
 

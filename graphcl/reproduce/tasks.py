@@ -54,7 +54,8 @@ class Task:
     models: str
     seed_path: Tuple[str, ...] = ("train", "seed")
     protocol_path: Optional[Tuple[str, ...]] = None
-    volatile: Tuple[Tuple[str, ...], ...] = (("train", "epochs"), ("train", "threads"), ("train", "progress"))
+    volatile: Tuple[Tuple[str, ...], ...] = (("train", "epochs"), ("train", "threads"), ("train", "progress"),
+                                             ("train", "max_minutes"))
     epochs_path: Tuple[str, ...] = ("train", "epochs")
 
     def available(self) -> Optional[str]:
@@ -123,7 +124,7 @@ def run_clustering(config: Dict[str, Any], out_dir: Path, resume: bool) -> Dict[
     res.pop("pred", None)
     test = {k: 100.0 * float(res[k]) for k in ("acc", "nmi", "ari", "f1") if k in res}
     return {"test": test, "best_epoch": int(res["epochs"]) - 1, "epochs_run": int(res["epochs"]),
-            "stopped": "max_epochs", "seconds_per_epoch": res["seconds_per_epoch"],
+            "stopped": res["stopped"], "seconds_per_epoch": res["seconds_per_epoch"],
             "extra": {k: v for k, v in res.items() if k not in test and isinstance(v, (int, float))}}
 
 
@@ -163,7 +164,8 @@ TASKS: Dict[str, Task] = {
     "clustering": Task("clustering", "graphcl.reproduce.tasks:run_clustering", "graphcl.tasks.cluster:MODELS",
                        seed_path=("seed",)),
     "hetero": Task("hetero", "graphcl.reproduce.tasks:run_hetero", "graphcl.cli.hetero:MODELS",
-                   volatile=(("train", "epochs"), ("train", "threads"), ("train", "progress"), ("threads",))),
+                   volatile=(("train", "epochs"), ("train", "threads"), ("train", "progress"),
+                             ("train", "max_minutes"), ("threads",))),
 }
 
 

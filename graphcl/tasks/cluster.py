@@ -211,7 +211,7 @@ def _train_config(cfg: ClusterConfig, seed: int, device: torch.device) -> TrainC
     tc = cfg.train
     return TrainConfig(epochs=tc.epochs, lr=tc.lr, weight_decay=tc.weight_decay, patience=0, metric="loss",
                        mode="min", seed=seed, device=str(device), threads=tc.threads, progress=tc.progress,
-                       grad_clip=tc.grad_clip)
+                       grad_clip=tc.grad_clip, max_minutes=tc.max_minutes)
 
 
 def cluster_once(data: Data, cfg: ClusterConfig, seed: int, device: str = "cpu", use_cache: bool = True,
@@ -236,6 +236,7 @@ def cluster_once(data: Data, cfg: ClusterConfig, seed: int, device: str = "cpu",
         "seed": seed,
         "seconds_per_epoch": fit.seconds_per_epoch,
         "epochs": fit.epochs_run,
+        "stopped": fit.stopped,
         "final_loss": fit.history[-1]["loss"] if fit.history else float("nan"),
         **info,
         "pred": pred,

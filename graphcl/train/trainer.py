@@ -55,6 +55,10 @@ class TrainConfig:
     progress: bool = True
     grad_clip: Optional[float] = None
     max_steps_per_epoch: Optional[int] = None  # cut epochs short (smoke tests on big datasets)
+    # Wall-clock budget of one fit() call: no epoch is started that would, at the pace of this
+    # call's epochs so far, end past it. The run then ends as any other (best weights, result),
+    # stopped "time_budget", instead of being killed with nothing to show for it.
+    max_minutes: Optional[float] = None
 
     def __post_init__(self) -> None:
         check_positive("train.epochs", self.epochs, allow_zero=True)
@@ -66,6 +70,8 @@ class TrainConfig:
         check_positive("train.min_epochs", self.min_epochs, allow_zero=True)
         if self.threads is not None:
             check_positive("train.threads", self.threads)
+        if self.max_minutes is not None:
+            check_positive("train.max_minutes", self.max_minutes)
         if self.mode not in ("max", "min"):
             raise ConfigError(f"train.mode must be 'max' or 'min', got {self.mode!r}")
 
@@ -79,7 +85,7 @@ class FitResult:
     epochs_run: int
     seconds_per_epoch: float
     seconds_per_eval: float
-    stopped: str  # "early_stop", "max_epochs"
+    stopped: str  # "early_stop", "max_epochs", "time_budget"
     history: List[dict] = field(default_factory=list)
 
 
@@ -159,6 +165,7 @@ class Trainer:
             log_fh = open(self.out_dir / "log.jsonl", "a" if start else "w", encoding="utf-8")
         stopped = "max_epochs"
         epoch = start - 1
+        fit_start = time.perf_counter()
         try:
             for epoch in range(start, cfg.epochs):
                 self.model.train()
@@ -227,6 +234,12 @@ class Trainer:
                 if cfg.patience and loop["bad"] >= cfg.patience and epoch + 1 >= cfg.min_epochs:
                     stopped = "early_stop"
                     break
+                if cfg.max_minutes is not None and epoch + 1 < cfg.epochs:
+                    elapsed = time.perf_counter() - fit_start
+                    pace = elapsed / (epoch + 1 - start)
+                    if elapsed + pace > 60.0 * cfg.max_minutes:
+                        stopped = "time_budget"
+                        break
         finally:
             if log_fh is not None:
                 log_fh.close()
