@@ -122,8 +122,9 @@ def summarize(table: TableSpec, runs: List[RunSpec], root: Path, quick: bool = F
             s.cut_short.append(f"seed {record['seed']}: cut short at epoch {ran} of {full}")
         elif stopped == "time_budget":
             budget = config_value(record.get("config", {}), ("train", "max_minutes"))
-            s.cut_short.append(f"seed {record['seed']}: cut short at epoch {ran} of {full} "
-                               f"by its {budget:g}-minute time budget")
+            of = f" of {full}" if full else ""
+            minutes = f"{float(budget):g}-minute " if budget is not None else ""
+            s.cut_short.append(f"seed {record['seed']}: cut short at epoch {ran}{of} by its {minutes}time budget")
     return [groups[k] for k in order]
 
 
