@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from graphcl.errors import TrainingDiverged
+from graphcl.errors import ConfigError, TrainingDiverged
 from graphcl.train import TrainConfig, Trainer, load_checkpoint
 
 
@@ -138,6 +138,5 @@ def test_time_budget_starts_no_epoch_that_would_end_past_it(monkeypatch):
 
 
 def test_time_budget_must_be_positive():
-    from graphcl.errors import ConfigError
     with pytest.raises(ConfigError, match="train.max_minutes"):
         cfg(max_minutes=0)
