@@ -46,7 +46,7 @@ def test_quick_ml100k_runs_and_reports(tmp_path, capsys):
     assert main(["reproduce", "ml100k", "--quick", "--out", str(tmp_path), "--plan"]) == 0
     plan_lines = capsys.readouterr().out.splitlines()
     assert sum(" done " in line and line.startswith(tuple(cells)) for line in plan_lines) == 7
-    assert plan_lines[-1].startswith("total (one process per run): 0.0 hours to the caps over 7 runs")
+    assert plan_lines[-1].startswith("total (one process per run): 0.0 hours to the caps or budgets over 7 runs")
 
 
 @pytest.mark.slow

@@ -312,6 +312,24 @@ def test_plan_measures_speed_and_borrows_it_within_a_cell(tmp_path):
     assert "3 run(s) without a measured speed" in text and "a__honest__seed1" in text
 
 
+def test_plan_stops_hours_left_at_the_unspent_budget(tmp_path):
+    """A run's ``train.max_minutes`` covers all its sessions: the plan subtracts what its log spent."""
+    from graphcl.reproduce.plan import plan
+
+    table = from_dict(TableSpec, PLAN_TABLE)
+    root = tmp_path / "out" / "plan"
+    runs, _ = expand_runs(table, overrides={"train": {"max_minutes": 2}}, only=["a"])
+    killed = runs[0]
+    wd = work_dir(root, killed)
+    wd.mkdir(parents=True)
+    (wd / "key").write_text(run_key(killed) + "\n")
+    (wd / "last.pt").write_bytes(b"")
+    (wd / "log.jsonl").write_text("".join(json.dumps({"epoch": e, "seconds": 13.0}) + "\n" for e in range(4)))
+    rows = {r.run_id: r for r in plan(runs, root)}
+    assert rows[killed.run_id].remaining_hours == pytest.approx((120 - 52) / 3600)  # not 96 epochs' worth
+    assert rows[runs[1].run_id].remaining_hours == pytest.approx(120 / 3600)  # fresh: the whole budget
+
+
 def test_a_run_finished_in_another_table_is_copied_not_retrained(tiny_inter, tmp_path, monkeypatch):
     """Table 2's LightGCN cells are table 1's honest cells: one training serves both tables."""
     from graphcl.reproduce.plan import plan

@@ -137,6 +137,37 @@ def test_time_budget_starts_no_epoch_that_would_end_past_it(monkeypatch):
     assert (res.stopped, res.epochs_run) == ("max_epochs", 2)
 
 
+def test_time_budget_counts_the_whole_run_across_resumed_calls(monkeypatch, tmp_path):
+    import graphcl.train.trainer as trainer_mod
+    from graphcl.train.checkpoint import save_atomic
+
+    clock = _Clock()
+    monkeypatch.setattr(trainer_mod, "time", clock)
+
+    def batches(epoch):
+        clock.now += 60.0
+        yield 1.0
+
+    def call(minutes):
+        m = Quadratic()
+        res = Trainer(m, cfg(patience=0, max_minutes=minutes), batches=batches, validate=m.metric,
+                      out_dir=tmp_path).fit(resume=True)
+        return m.starts, res
+
+    starts, res = call(3.5)
+    assert (starts, res.stopped, res.wall_seconds) == ([0, 1, 2], "time_budget", 180.0)
+    # the same budget again: its minutes are spent, so no epoch runs and the result stands
+    starts, res = call(3.5)
+    assert (starts, res.stopped, res.epochs_run, res.best_epoch) == ([], "time_budget", 3, 2)
+    # a checkpoint without the run's wall time (older graphcl) counts its epoch log instead
+    ckpt = torch.load(tmp_path / "last.pt", weights_only=True)
+    del ckpt["loop"]["wall_seconds"]
+    save_atomic(ckpt, tmp_path / "last.pt")
+    # two more minutes (5.5 in all) continue it by two epochs, not by a fresh 5.5 minutes' worth
+    starts, res = call(5.5)
+    assert (starts, res.stopped, res.epochs_run, res.wall_seconds) == ([3, 4], "time_budget", 5, 300.0)
+
+
 def test_time_budget_must_be_positive():
     with pytest.raises(ConfigError, match="train.max_minutes"):
         cfg(max_minutes=0)

@@ -3,7 +3,8 @@
 Long tables (hundreds of epochs per cell on a CPU) are run over several sessions, and the
 checkpoints under ``work/`` stay on the machine that wrote them, so before starting a run it
 pays to know, per run, how far it got and how long the rest can take (and to give a run that
-cannot finish a ``train.max_minutes`` budget, so that it ends with a result). The
+cannot finish a ``train.max_minutes`` budget, so that it ends with a result; hours left then
+stop at what the budget has not spent). The
 estimate uses seconds per epoch *measured* in the run's own epoch log (training plus its
 validation passes); a run with no log yet borrows the figure of another run of the same cell
 (another seed or protocol: the same model on the same data). Remaining time counts the epochs
@@ -35,12 +36,14 @@ class PlanRow:
     expected_hours: Optional[float] = None  # to the mean length of the cell's finished runs, when there are any
 
 
+def spent_seconds(history: Sequence[Dict]) -> float:
+    """Wall seconds of the logged epochs, validation passes included."""
+    return sum(float(h.get("seconds", 0.0)) + float(h.get("eval_seconds", 0.0)) for h in history)
+
+
 def seconds_per_epoch(history: Sequence[Dict]) -> Optional[float]:
     """Mean wall seconds per logged epoch, validation passes included (they may be every k epochs)."""
-    if not history:
-        return None
-    total = sum(float(h.get("seconds", 0.0)) + float(h.get("eval_seconds", 0.0)) for h in history)
-    return total / len(history)
+    return spent_seconds(history) / len(history) if history else None
 
 
 def _history(root: Path, run: RunSpec, state: str, record: Dict) -> List[Dict]:
@@ -91,13 +94,20 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
             if run.cell in lengths:
                 typical = sum(lengths[run.cell]) / len(lengths[run.cell])
                 expected = max(typical - done, 0) * speed / 3600
+        budget = config_value(run.config, ("train", "max_minutes"))
+        if budget is not None and state not in ("done", "twin"):
+            # the budget is the run's over all its sessions: what its log has spent is gone
+            spare = max(60.0 * float(budget) - spent_seconds(histories[run.run_id]), 0.0) / 3600
+            left = spare if left is None else min(left, spare)
+            expected = None if expected is None else min(expected, spare)
         rows.append(PlanRow(run.run_id, state, done, None if cap is None else int(cap), speed, source, left, expected))
     return rows
 
 
 def format_plan(rows: Sequence[PlanRow]) -> str:
     """The plan as an aligned text table with the total of the known remaining hours."""
-    head = ["run", "state", "epochs", "s/epoch", "measured on", "hours left: to cap", "like the cell's finished runs"]
+    head = ["run", "state", "epochs", "s/epoch", "measured on", "hours left: to cap or budget",
+            "like the cell's finished runs"]
     body = [[r.run_id, r.state, f"{r.epochs_done}/{r.epoch_cap if r.epoch_cap is not None else '?'}",
              "–" if r.seconds_per_epoch is None else f"{r.seconds_per_epoch:.1f}", r.measured_on or "–",
              "–" if r.remaining_hours is None else f"{r.remaining_hours:.1f}",
@@ -107,7 +117,8 @@ def format_plan(rows: Sequence[PlanRow]) -> str:
     to_cap = [r.remaining_hours for r in rows if r.remaining_hours is not None]
     expected = [r.expected_hours for r in rows if r.expected_hours is not None]
     unknown = sum(r.remaining_hours is None for r in rows)
-    lines.append(f"total (one process per run): {sum(to_cap):.1f} hours to the caps over {len(to_cap)} runs; "
-                 f"{sum(expected):.1f} hours over the {len(expected)} runs whose cell has finished runs"
+    lines.append(f"total (one process per run): {sum(to_cap):.1f} hours to the caps or budgets over "
+                 f"{len(to_cap)} runs; {sum(expected):.1f} hours over the {len(expected)} runs whose cell has "
+                 "finished runs"
                  + (f"; {unknown} run(s) without a measured speed" if unknown else ""))
     return "\n".join(lines)

@@ -10,8 +10,8 @@ Layout under the table's result folder ``root`` (``<out>/<table>``, or ``<table>
 
 State of a run: **done** when its JSON exists for the same config up to volatile
 settings (threads, progress bars, time budget) and the same epoch limit, or it stopped early
-before the asked limit; a run stopped by its ``train.max_minutes`` budget is done only for calls
-with no larger budget (a finished run of the same experiment in another table's folder is copied in
+before the asked limit; a run stopped by its ``train.max_minutes`` budget (the run's training time
+over every call that resumed it) is done only for calls with no larger budget (a finished run of the same experiment in another table's folder is copied in
 first: :func:`adopt_twin`); **resume** when there is no such JSON but ``work/<run_id>/last.pt`` was written
 for the same config key (a killed run, or one to be continued with more epochs);
 otherwise **fresh** (the work folder is wiped first).
@@ -92,8 +92,8 @@ def _covers(run: RunSpec, record: Optional[Dict[str, Any]], key: str) -> bool:
     asked, had = config_value(run.config, epochs_path), config_value(record.get("config", {}), epochs_path)
     res = record.get("result", {})
     if res.get("stopped") == "time_budget":
-        # a run cut by its wall-clock budget stands for calls with no larger budget; a call
-        # with more time (or none) continues it from its checkpoint where there is one
+        # a run cut by its wall-clock budget stands for calls with no larger budget; a call with a
+        # larger one (or none) continues it from its checkpoint, where there is one, for the difference
         budget = ("train", "max_minutes")
         asked_min, had_min = config_value(run.config, budget), config_value(record.get("config", {}), budget)
         if asked_min is None or had_min is None or float(asked_min) > float(had_min):

@@ -55,9 +55,11 @@ class TrainConfig:
     progress: bool = True
     grad_clip: Optional[float] = None
     max_steps_per_epoch: Optional[int] = None  # cut epochs short (smoke tests on big datasets)
-    # Wall-clock budget of one fit() call: no epoch is started that would, at the pace of this
-    # call's epochs so far, end past it. The run then ends as any other (best weights, result),
-    # stopped "time_budget", instead of being killed with nothing to show for it.
+    # Wall-clock budget of the run's training, summed over the fit() calls that resumed it (a run
+    # continued in a later session keeps counting): no epoch is started that would, at the pace
+    # measured so far, end past it. The run then ends as any other (best weights, result), stopped
+    # "time_budget", instead of being killed with nothing to show for it; a larger budget on
+    # resume continues it.
     max_minutes: Optional[float] = None
 
     def __post_init__(self) -> None:
@@ -87,6 +89,7 @@ class FitResult:
     seconds_per_eval: float
     stopped: str  # "early_stop", "max_epochs", "time_budget"
     history: List[dict] = field(default_factory=list)
+    wall_seconds: float = 0.0  # training wall time of the whole run, every resumed call included
 
 
 def _mean(values: List[float]) -> float:
@@ -146,6 +149,19 @@ class Trainer:
         )
 
     # -- loop ------------------------------------------------------------------------
+    def _out_of_time(self, before: float, this_call: float, epochs_this_call: int, epochs_before: int) -> bool:
+        """Whether the next epoch would end past ``train.max_minutes``, at this call's pace (the
+        run's earlier pace before this call has timed an epoch; a run's first epoch always runs)."""
+        if self.config.max_minutes is None:
+            return False
+        if epochs_this_call:
+            pace = this_call / epochs_this_call
+        elif epochs_before:
+            pace = before / epochs_before
+        else:
+            return False
+        return before + this_call + pace > 60.0 * self.config.max_minutes
+
     def fit(self, resume: bool = False) -> FitResult:
         cfg = self.config
         sign = 1.0 if cfg.mode == "max" else -1.0
@@ -164,10 +180,16 @@ class Trainer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             log_fh = open(self.out_dir / "log.jsonl", "a" if start else "w", encoding="utf-8")
         stopped = "max_epochs"
-        epoch = start - 1
+        last_epoch = start - 1
+        # Checkpoints written before the run's wall time was kept have only their epoch log.
+        before = float(loop.get("wall_seconds", sum(h.get("seconds", 0.0) + h.get("eval_seconds", 0.0)
+                                                    for h in loop["history"])))
         fit_start = time.perf_counter()
         try:
             for epoch in range(start, cfg.epochs):
+                if self._out_of_time(before, time.perf_counter() - fit_start, epoch - start, start):
+                    stopped = "time_budget"
+                    break
                 self.model.train()
                 if hasattr(self.model, "on_epoch_start"):
                     self.model.on_epoch_start(epoch)
@@ -222,6 +244,8 @@ class Trainer:
                     loop.update(best_epoch=epoch, best_metrics={})
                     self._save_best(epoch, {})
                 loop["history"].append(record)
+                loop["wall_seconds"] = before + time.perf_counter() - fit_start
+                last_epoch = epoch
                 if log_fh is not None:
                     log_fh.write(json.dumps(record) + "\n")
                     log_fh.flush()
@@ -234,12 +258,6 @@ class Trainer:
                 if cfg.patience and loop["bad"] >= cfg.patience and epoch + 1 >= cfg.min_epochs:
                     stopped = "early_stop"
                     break
-                if cfg.max_minutes is not None and epoch + 1 < cfg.epochs:
-                    elapsed = time.perf_counter() - fit_start
-                    pace = elapsed / (epoch + 1 - start)
-                    if elapsed + pace > 60.0 * cfg.max_minutes:
-                        stopped = "time_budget"
-                        break
         finally:
             if log_fh is not None:
                 log_fh.close()
@@ -249,10 +267,11 @@ class Trainer:
         return FitResult(
             best_epoch=int(loop["best_epoch"]),
             best_metrics=dict(loop["best_metrics"]),
-            epochs_run=epoch + 1,
+            epochs_run=last_epoch + 1,
             # Over the whole run's log, so a resumed run reports every session's epochs.
             seconds_per_epoch=_mean([h["seconds"] for h in loop["history"]]),
             seconds_per_eval=_mean([h["eval_seconds"] for h in loop["history"] if "eval_seconds" in h]),
             stopped=stopped,
             history=list(loop["history"]),
+            wall_seconds=float(loop.get("wall_seconds", before)),
         )
