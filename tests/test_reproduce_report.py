@@ -118,6 +118,21 @@ def test_summary_and_markdown_on_fixed_records(tmp_path):
         assert p is not None and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_table_with_reference_values_only_says_so_instead_of_waiting_for_runs(tmp_path):
+    cells = [{"id": "a", "config": {"model": "mf"}},
+             {"id": "ref", "label": "A elsewhere", "run": False, "published": {"recall@20": 0.2}}]
+    table = from_dict(TableSpec, dict(TABLE, cells=cells, claims=[]))
+    runs, _ = expand_runs(table)
+    md = render_markdown(table, summarize(table, runs, tmp_path), [], quick=False)
+    assert "| A elsewhere | – | recall@20 | 0.2000 | – | – | reference |" in md
+    assert "reference only: no cell run here has a published number" in md
+    assert "No finished run to compare yet" not in md
+    waiting = from_dict(TableSpec, TABLE)
+    runs, _ = expand_runs(waiting)
+    assert "No finished run to compare yet" in render_markdown(waiting, summarize(waiting, runs, tmp_path), [],
+                                                               quick=False)
+
+
 def test_meet_or_beat_table_passes_cells_above_the_published_value(tmp_path):
     table = from_dict(TableSpec, dict(TABLE, target="meet_or_beat"))
     runs, _ = expand_runs(table, only=["a"])

@@ -120,4 +120,5 @@ def norm_interaction_matrix(users: torch.Tensor, items: torch.Tensor, num_users:
     deg_u = torch.bincount(users, minlength=num_users).float()
     deg_i = torch.bincount(items, minlength=num_items).float()
     values = deg_u[users].clamp_min(1).pow(-0.5) * deg_i[items].clamp_min(1).pow(-0.5)
-    return torch.sparse_coo_tensor(torch.stack([users, items]), values, (num_users, num_items)).coalesce()
+    return torch.sparse_coo_tensor(torch.stack([users, items]), values, (num_users, num_items),
+                                   check_invariants=False).coalesce()

@@ -268,9 +268,14 @@ def render_markdown(table: TableSpec, summaries: List[CellSummary], notes: List[
                 what = "not run" if c.run else "reference"
                 for metric, pub in c.published.items():
                     lines.append(f"| {c.label} | – | {metric} | {_num(pub)} | – | – | {what} |")
-        verdict = (f"**{'Meet or beat the published value' if meet else 'Within tolerance'}: "
-                   f"{within_count} of {total} compared values.**" if total
-                   else "**No finished run to compare yet.**")
+        if total:
+            verdict = (f"**{'Meet or beat the published value' if meet else 'Within tolerance'}: "
+                       f"{within_count} of {total} compared values.**")
+        elif any(s.cell.published for s in summaries) or any(c.run and c.published for c in table.cells):
+            verdict = "**No finished run to compare yet.**"
+        else:
+            # the published rows are another protocol's numbers, shown beside ours, never scored
+            verdict = "**Published values for reference only: no cell run here has a published number.**"
         lines += ["", verdict, ""]
         sources = sorted({c.source for c in table.cells if c.source and c.published})
         if sources:
