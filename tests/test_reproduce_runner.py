@@ -207,6 +207,48 @@ def test_a_failing_run_is_reported_and_the_others_go_on(tiny_inter, tmp_path):
     assert "unknown key 'dimm'" in errors["bad"] and errors["ok"] is None
 
 
+def test_a_run_another_process_trains_is_left_to_it_and_a_killed_holder_frees_it(tiny_inter, tmp_path):
+    """Two calls sharing a run must not train it into the same folder; a kill -9 leaves no stale lock."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from graphcl.reproduce.lock import RunInProgress, hold_run_lock, running_pid
+    from graphcl.reproduce.plan import plan
+
+    table = tiny_table(tiny_inter)
+    runs, _ = expand_runs(table, seeds=1)
+    mf = next(r for r in runs if r.cell == "mf")
+    root = tmp_path / "out"
+    with hold_run_lock(root / "work", mf.run_id):
+        assert running_pid(root / "work", mf.run_id) == f"process {os.getpid()}"
+        assert {r.run_id: r.state for r in plan(runs, root)}[mf.run_id] == "running"
+        with pytest.raises(RunInProgress, match=f"being trained by process {os.getpid()}"):
+            execute(mf, root)
+        lines = []
+        out = {o.run.cell: o for o in run_all(runs, root, log=lines.append)}
+        assert out["mf"].state == "running" and out["mf"].error is None and out["mf"].record is None
+        assert not result_path(root, mf).exists() and out["lightgcn"].record["status"] == "finished"
+        assert any("being trained by process" in line for line in lines)
+        assert any("1 being trained by other processes, 1 to run" in line for line in lines)
+    assert running_pid(root / "work", mf.run_id) is None
+    assert run_all([mf], root, log=lambda _: None)[0].record["status"] == "finished"
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from graphcl.reproduce.lock import hold_run_lock\n"
+         "with hold_run_lock(Path(sys.argv[1]), 'x'):\n print('held', flush=True); time.sleep(60)",
+         str(root / "work")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert running_pid(root / "work", "x") == f"process {holder.pid}"
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    assert running_pid(root / "work", "x") is None  # the kernel dropped the dead holder's lock
+
+
 def test_shipped_tables_parse(monkeypatch):
     from graphcl.reproduce.spec import list_tables
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from graphcl.reproduce.lock import running_pid
 from graphcl.reproduce.runner import (config_value, find_twin, read_history, read_json, result_path, run_state,
                                       work_dir)
 from graphcl.reproduce.spec import RunSpec
@@ -28,6 +29,7 @@ from graphcl.reproduce.tasks import get_task
 class PlanRow:
     run_id: str
     state: str  # done | twin (done in another table) | resume | fresh (as the runner would treat the run now)
+    #             | running (another process is training it; epochs and hours left are from its log so far)
     epochs_done: int
     epoch_cap: Optional[int]
     seconds_per_epoch: Optional[float]
@@ -68,6 +70,9 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
             records[r.run_id] = twin[1]
         else:
             records[r.run_id] = (read_json(result_path(root, r)) or {}) if states[r.run_id] == "done" else {}
+    for r in runs:
+        if states[r.run_id] in ("resume", "fresh") and running_pid(root / "work", r.run_id) is not None:
+            states[r.run_id] = "running"  # its log is the one being written, whatever its state was
     histories = {r.run_id: _history(root, r, states[r.run_id], records[r.run_id]) for r in runs}
     measured = {rid: seconds_per_epoch(h) for rid, h in histories.items()}
     lengths: Dict[str, List[int]] = {}

@@ -14,7 +14,8 @@ before the asked limit; a run stopped by its ``train.max_minutes`` budget (the r
 over every call that resumed it) is done only for calls with no larger budget (a finished run of the same experiment in another table's folder is copied in
 first: :func:`adopt_twin`); **resume** when there is no such JSON but ``work/<run_id>/last.pt`` was written
 for the same config key (a killed run, or one to be continued with more epochs);
-otherwise **fresh** (the work folder is wiped first).
+otherwise **fresh** (the work folder is wiped first). A run that another process is training
+(it holds ``work/<run_id>.lock``: :mod:`graphcl.reproduce.lock`) is left to that process.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Literal, Optional, Tuple
 
 from graphcl.errors import GraphclError
+from graphcl.reproduce.lock import hold_run_lock, running_pid
 from graphcl.reproduce.spec import RunSpec, config_key
 from graphcl.reproduce.tasks import get_task
 
@@ -190,7 +192,13 @@ def execute(run: RunSpec, root: Path, isolated: bool = False) -> Dict[str, Any]:
     """Run (or resume) ``run`` and write its JSON; returns the record.
 
     ``isolated``: this process runs nothing else, so the peak RSS is the run's own.
+    Raises :class:`graphcl.reproduce.lock.RunInProgress` when another process is training it.
     """
+    with hold_run_lock(root / "work", run.run_id):
+        return _execute_locked(run, root, isolated)
+
+
+def _execute_locked(run: RunSpec, root: Path, isolated: bool) -> Dict[str, Any]:
     state = run_state(root, run)
     if state == "done":
         record = read_json(result_path(root, run))
@@ -253,7 +261,7 @@ def _execute_isolated(run_dict: Dict[str, Any], root: str, threads: int) -> Dict
 @dataclass
 class Outcome:
     run: RunSpec
-    state: State
+    state: str  # a State, or "running": another process is training it, so this call left it alone
     record: Optional[Dict[str, Any]] = None
     error: Optional[str] = None
 
@@ -270,14 +278,21 @@ def run_all(runs: List[RunSpec], root: Path, jobs: int = 1,
     for run in runs:
         state = run_state(root, run)
         if state != "done":
+            holder = running_pid(root / "work", run.run_id)
+            if holder is not None:
+                log(f"  {run.run_id}: being trained by {holder}; left to it")
+                outcomes.append(Outcome(run, "running"))
+                continue
             source = adopt_twin(root, run)
             if source is not None:
                 log(f"  {run.run_id}: the same experiment as {source} (same config key); its record is copied")
                 state = "done"
         (outcomes if state == "done" else pending).append(
             Outcome(run, state, read_json(result_path(root, run)) if state == "done" else None))
-    log(f"{len(runs)} runs: {len(runs) - len(pending)} finished already, {len(pending)} to run"
-        + (f" with {jobs} processes" if jobs > 1 and pending else ""))
+    busy = sum(o.state == "running" for o in outcomes)
+    log(f"{len(runs)} runs: {len(outcomes) - busy} finished already, "
+        + (f"{busy} being trained by other processes, " if busy else "")
+        + f"{len(pending)} to run" + (f" with {jobs} processes" if jobs > 1 and pending else ""))
 
     def finish(o: Outcome, record: Optional[Dict[str, Any]], error: Optional[str]) -> None:
         o.record, o.error = record, error
