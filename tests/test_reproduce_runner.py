@@ -234,6 +234,8 @@ def test_a_run_another_process_trains_is_left_to_it_and_a_killed_holder_frees_it
         assert any("1 being trained by other processes, 1 to run" in line for line in lines)
     assert running_pid(root / "work", mf.run_id) is None
     assert run_all([mf], root, log=lambda _: None)[0].record["status"] == "finished"
+    with hold_run_lock(root / "work", mf.run_id):
+        assert execute(mf, root)["status"] == "finished"  # a finished run is read, not trained: no lock
 
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "

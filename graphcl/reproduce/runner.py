@@ -194,16 +194,18 @@ def execute(run: RunSpec, root: Path, isolated: bool = False) -> Dict[str, Any]:
     ``isolated``: this process runs nothing else, so the peak RSS is the run's own.
     Raises :class:`graphcl.reproduce.lock.RunInProgress` when another process is training it.
     """
-    with hold_run_lock(root / "work", run.run_id):
-        return _execute_locked(run, root, isolated)
+    if run_state(root, run) != "done":
+        with hold_run_lock(root / "work", run.run_id):
+            # the state again: the lock's last holder may have finished the run meanwhile
+            if run_state(root, run) != "done":
+                return _train(run, root, isolated)
+    record = read_json(result_path(root, run))
+    assert record is not None
+    return record
 
 
-def _execute_locked(run: RunSpec, root: Path, isolated: bool) -> Dict[str, Any]:
+def _train(run: RunSpec, root: Path, isolated: bool) -> Dict[str, Any]:
     state = run_state(root, run)
-    if state == "done":
-        record = read_json(result_path(root, run))
-        assert record is not None
-        return record
     task = get_task(run.task)
     wd = work_dir(root, run)
     if state == "fresh" and wd.exists():
