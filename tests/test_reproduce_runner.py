@@ -214,7 +214,7 @@ def test_a_run_another_process_trains_is_left_to_it_and_a_killed_holder_frees_it
     import subprocess
     import sys
 
-    from graphcl.reproduce.lock import RunInProgress, hold_run_lock, running_pid
+    from graphcl.reproduce.lock import RunInProgress, hold_run_lock, lock_holder
     from graphcl.reproduce.plan import plan
 
     table = tiny_table(tiny_inter)
@@ -222,7 +222,7 @@ def test_a_run_another_process_trains_is_left_to_it_and_a_killed_holder_frees_it
     mf = next(r for r in runs if r.cell == "mf")
     root = tmp_path / "out"
     with hold_run_lock(root / "work", mf.run_id):
-        assert running_pid(root / "work", mf.run_id) == f"process {os.getpid()}"
+        assert lock_holder(root / "work", mf.run_id) == f"process {os.getpid()}"
         assert {r.run_id: r.state for r in plan(runs, root)}[mf.run_id] == "running"
         with pytest.raises(RunInProgress, match=f"being trained by process {os.getpid()}"):
             execute(mf, root)
@@ -232,7 +232,7 @@ def test_a_run_another_process_trains_is_left_to_it_and_a_killed_holder_frees_it
         assert not result_path(root, mf).exists() and out["lightgcn"].record["status"] == "finished"
         assert any("being trained by process" in line for line in lines)
         assert any("1 being trained by other processes, 1 to run" in line for line in lines)
-    assert running_pid(root / "work", mf.run_id) is None
+    assert lock_holder(root / "work", mf.run_id) is None
     assert run_all([mf], root, log=lambda _: None)[0].record["status"] == "finished"
     with hold_run_lock(root / "work", mf.run_id):
         assert execute(mf, root)["status"] == "finished"  # a finished run is read, not trained: no lock
@@ -244,11 +244,11 @@ def test_a_run_another_process_trains_is_left_to_it_and_a_killed_holder_frees_it
          str(root / "work")], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        assert running_pid(root / "work", "x") == f"process {holder.pid}"
+        assert lock_holder(root / "work", "x") == f"process {holder.pid}"
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
-    assert running_pid(root / "work", "x") is None  # the kernel dropped the dead holder's lock
+    assert lock_holder(root / "work", "x") is None  # the kernel dropped the dead holder's lock
 
 
 def test_shipped_tables_parse(monkeypatch):

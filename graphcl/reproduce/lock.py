@@ -51,8 +51,8 @@ def _holder(path: Path) -> str:
     return f"process {pid}" if pid.isdigit() else "another process"
 
 
-def running_pid(work_root: Path, run_id: str) -> Optional[str]:
-    """Who holds the run's lock ("process 1234"), or None when no live process does."""
+def lock_holder(work_root: Path, run_id: str) -> Optional[str]:
+    """Who holds the run's lock, as "process 1234", or None when no live process does."""
     path = lock_path(work_root, run_id)
     if not path.is_file():
         return None
@@ -81,4 +81,4 @@ def hold_run_lock(work_root: Path, run_id: str) -> Iterator[None]:
         fh.close()  # releases the lock; the file stays (removing it would race with a new holder)
 
 
-__all__ = ["RunInProgress", "hold_run_lock", "lock_path", "running_pid"]
+__all__ = ["RunInProgress", "hold_run_lock", "lock_path", "lock_holder"]

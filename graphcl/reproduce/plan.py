@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from graphcl.reproduce.lock import running_pid
+from graphcl.reproduce.lock import lock_holder
 from graphcl.reproduce.runner import (config_value, find_twin, read_history, read_json, result_path, run_state,
                                       work_dir)
 from graphcl.reproduce.spec import RunSpec
@@ -71,7 +71,7 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
         else:
             records[r.run_id] = (read_json(result_path(root, r)) or {}) if states[r.run_id] == "done" else {}
     for r in runs:
-        if states[r.run_id] in ("resume", "fresh") and running_pid(root / "work", r.run_id) is not None:
+        if states[r.run_id] in ("resume", "fresh") and lock_holder(root / "work", r.run_id) is not None:
             states[r.run_id] = "running"  # its log is the one being written, whatever its state was
     histories = {r.run_id: _history(root, r, states[r.run_id], records[r.run_id]) for r in runs}
     measured = {rid: seconds_per_epoch(h) for rid, h in histories.items()}

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Literal, Optional, Tuple
 
 from graphcl.errors import GraphclError
-from graphcl.reproduce.lock import hold_run_lock, running_pid
+from graphcl.reproduce.lock import hold_run_lock, lock_holder
 from graphcl.reproduce.spec import RunSpec, config_key
 from graphcl.reproduce.tasks import get_task
 
@@ -280,7 +280,7 @@ def run_all(runs: List[RunSpec], root: Path, jobs: int = 1,
     for run in runs:
         state = run_state(root, run)
         if state != "done":
-            holder = running_pid(root / "work", run.run_id)
+            holder = lock_holder(root / "work", run.run_id)
             if holder is not None:
                 log(f"  {run.run_id}: being trained by {holder}; left to it")
                 outcomes.append(Outcome(run, "running"))
