@@ -197,15 +197,15 @@ def execute(run: RunSpec, root: Path, isolated: bool = False) -> Dict[str, Any]:
     if run_state(root, run) != "done":
         with hold_run_lock(root / "work", run.run_id):
             # the state again: the lock's last holder may have finished the run meanwhile
-            if run_state(root, run) != "done":
-                return _train(run, root, isolated)
+            state = run_state(root, run)
+            if state != "done":
+                return _train(run, root, isolated, state)
     record = read_json(result_path(root, run))
     assert record is not None
     return record
 
 
-def _train(run: RunSpec, root: Path, isolated: bool) -> Dict[str, Any]:
-    state = run_state(root, run)
+def _train(run: RunSpec, root: Path, isolated: bool, state: State) -> Dict[str, Any]:
     task = get_task(run.task)
     wd = work_dir(root, run)
     if state == "fresh" and wd.exists():
