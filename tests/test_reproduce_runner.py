@@ -251,6 +251,44 @@ def test_a_run_another_process_trains_is_left_to_it_and_a_killed_holder_frees_it
     assert lock_holder(root / "work", "x") is None  # the kernel dropped the dead holder's lock
 
 
+def test_a_run_whose_twin_another_table_is_training_is_left_to_it(tiny_inter, tmp_path):
+    """The lock is per table folder; a twin being trained in another table's folder is seen too."""
+    import os
+
+    from graphcl.reproduce.lock import RunInProgress, hold_run_lock
+    from graphcl.reproduce.plan import plan
+
+    out = tmp_path / "out"
+    (first,), _ = expand_runs(tiny_table(tiny_inter), seeds=1, only=["mf"])
+    wd = work_dir(out / "tiny", first)  # table "tiny" is training it: key written, two epochs logged
+    wd.mkdir(parents=True)
+    (wd / "key").write_text(run_key(first) + "\n")
+    (wd / "log.jsonl").write_text("".join(json.dumps({"epoch": e, "seconds": 30.0}) + "\n" for e in range(2)))
+    second = tiny_table(tiny_inter, name="other",
+                        cells=[{"id": "mf-again", "config": {"model": "mf"}},
+                               {"id": "mf-lr", "config": {"model": "mf", "train": {"lr": 0.5}}}])
+    runs, _ = expand_runs(second, seeds=1)
+    again = next(r for r in runs if r.cell == "mf-again")
+    other = out / "other"
+    with hold_run_lock(out / "tiny" / "work", first.run_id):
+        rows = {r.run_id: r for r in plan(runs, other)}
+        assert rows[again.run_id].state == "running" and rows[again.run_id].epochs_done == 2
+        assert rows[again.run_id].measured_on == "tiny/mf__honest__seed7"
+        assert rows[again.run_id].seconds_per_epoch == 30.0
+        assert rows["mf-lr__honest__seed7"].state == "fresh"  # another config: not the same experiment
+        with pytest.raises(RunInProgress, match=f"same experiment as tiny/mf__honest__seed7, which is being "
+                                                f"trained by process {os.getpid()}"):
+            execute(again, other)
+        lines = []
+        outcomes = {o.run.cell: o for o in run_all(runs, other, log=lines.append)}
+        assert outcomes["mf-again"].state == "running" and outcomes["mf-again"].record is None
+        assert not result_path(other, again).exists()
+        assert outcomes["mf-lr"].record["status"] == "finished"
+        assert any("same experiment as tiny/mf__honest__seed7 is being trained by process" in line for line in lines)
+    # once the holder is gone (killed: no record), the run is this table's to train
+    assert run_all([again], other, log=lambda _: None)[0].record["status"] == "finished"
+
+
 def test_shipped_tables_parse(monkeypatch):
     from graphcl.reproduce.spec import list_tables
 

@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence
 
 from graphcl.reproduce.lock import lock_holder
 from graphcl.reproduce.runner import (config_value, find_twin, read_history, read_json, result_path, run_state,
-                                      work_dir)
+                                      twin_in_training, work_dir)
 from graphcl.reproduce.spec import RunSpec
 from graphcl.reproduce.tasks import get_task
 
@@ -29,7 +29,8 @@ from graphcl.reproduce.tasks import get_task
 class PlanRow:
     run_id: str
     state: str  # done | twin (done in another table) | resume | fresh (as the runner would treat the run now)
-    #             | running (another process is training it; epochs and hours left are from its log so far)
+    #             | running (another process is training it, or its twin in another table's folder;
+    #               epochs and hours left are from the log being written)
     epochs_done: int
     epoch_cap: Optional[int]
     seconds_per_epoch: Optional[float]
@@ -70,10 +71,20 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
             records[r.run_id] = twin[1]
         else:
             records[r.run_id] = (read_json(result_path(root, r)) or {}) if states[r.run_id] == "done" else {}
+    training: Dict[str, Path] = {}  # run_id -> work folder a live process is writing
     for r in runs:
-        if states[r.run_id] in ("resume", "fresh") and lock_holder(root / "work", r.run_id) is not None:
+        if states[r.run_id] not in ("resume", "fresh"):
+            continue
+        if lock_holder(root / "work", r.run_id) is not None:
+            training[r.run_id] = work_dir(root, r)
+        else:
+            twin = twin_in_training(root, r)
+            if twin is not None:
+                training[r.run_id] = twin[0]
+        if r.run_id in training:
             states[r.run_id] = "running"  # its log is the one being written, whatever its state was
-    histories = {r.run_id: _history(root, r, states[r.run_id], records[r.run_id]) for r in runs}
+    histories = {r.run_id: read_history(training[r.run_id] / "log.jsonl") if r.run_id in training
+                 else _history(root, r, states[r.run_id], records[r.run_id]) for r in runs}
     measured = {rid: seconds_per_epoch(h) for rid, h in histories.items()}
     lengths: Dict[str, List[int]] = {}
     for r in runs:
@@ -86,6 +97,8 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
         done = int(records[run.run_id].get("epochs_run", len(histories[run.run_id])))
         twin_path = twins[run.run_id][0] if twins.get(run.run_id) else None
         source = "this run" if twin_path is None else f"{twin_path.parent.parent.name}/{twin_path.stem}"
+        if run.run_id in training and training[run.run_id] != work_dir(root, run):
+            source = f"{training[run.run_id].parent.parent.name}/{training[run.run_id].name}"
         speed = measured[run.run_id]
         if speed is None:
             donor = next((r for r in runs if r.cell == run.cell and measured[r.run_id] is not None), None)

@@ -15,7 +15,8 @@ over every call that resumed it) is done only for calls with no larger budget (a
 first: :func:`adopt_twin`); **resume** when there is no such JSON but ``work/<run_id>/last.pt`` was written
 for the same config key (a killed run, or one to be continued with more epochs);
 otherwise **fresh** (the work folder is wiped first). A run that another process is training
-(it holds ``work/<run_id>.lock``: :mod:`graphcl.reproduce.lock`) is left to that process.
+(it holds ``work/<run_id>.lock``: :mod:`graphcl.reproduce.lock`), or whose twin in another table's
+folder another process is training (:func:`twin_in_training`), is left to that process.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Literal, Optional, Tuple
 
 from graphcl.errors import GraphclError
-from graphcl.reproduce.lock import hold_run_lock, lock_holder
+from graphcl.reproduce.lock import RunInProgress, hold_run_lock, lock_holder
 from graphcl.reproduce.spec import RunSpec, config_key
 from graphcl.reproduce.tasks import get_task
 
@@ -133,6 +134,35 @@ def find_twin(root: Path, run: RunSpec) -> Optional[Tuple[Path, Dict[str, Any]]]
     return None
 
 
+def twin_in_training(root: Path, run: RunSpec) -> Optional[Tuple[Path, str]]:
+    """The work folder of a twin (see :func:`find_twin`) that a live process is training now, and
+    its holder ("process N"), or None.
+
+    The run lock is per table folder, so without this a whole-table call would train a second copy
+    of an experiment that another table's call is training. Best effort: two calls that start the
+    same experiment in two tables within the same instant can both train it, each in its own folder
+    (duplicated work, nothing overwritten).
+    """
+    key = run_key(run)
+    for key_file in sorted(root.parent.glob(f"*/work/*__{run.protocol}__seed{run.seed}/key")):
+        wd = key_file.parent
+        if wd.parent.parent.resolve() == root.resolve():
+            continue
+        try:
+            if key_file.read_text(encoding="utf-8").strip() != key:
+                continue
+        except OSError:
+            continue
+        holder = lock_holder(wd.parent, wd.name)
+        if holder is not None:
+            return wd, holder
+    return None
+
+
+def _twin_name(wd: Path) -> str:
+    return f"{wd.parent.parent.name}/{wd.name}"
+
+
 def adopt_twin(root: Path, run: RunSpec) -> Optional[str]:
     """Copy :func:`find_twin`'s record as ``run``'s own (marked ``same_run_as``); returns its name."""
     twin = find_twin(root, run)
@@ -199,6 +229,10 @@ def execute(run: RunSpec, root: Path, isolated: bool = False) -> Dict[str, Any]:
             # the state again: the lock's last holder may have finished the run meanwhile
             state = run_state(root, run)
             if state != "done":
+                twin = twin_in_training(root, run)
+                if twin is not None:
+                    raise RunInProgress(f"run {run.run_id} is the same experiment as {_twin_name(twin[0])}, which "
+                                        f"is being trained by {twin[1]}; its record is copied in when it finishes")
                 return _train(run, root, isolated, state)
     record = read_json(result_path(root, run))
     assert record is not None
@@ -283,6 +317,12 @@ def run_all(runs: List[RunSpec], root: Path, jobs: int = 1,
             holder = lock_holder(root / "work", run.run_id)
             if holder is not None:
                 log(f"  {run.run_id}: being trained by {holder}; left to it")
+                outcomes.append(Outcome(run, "running"))
+                continue
+            twin = twin_in_training(root, run)
+            if twin is not None:
+                log(f"  {run.run_id}: the same experiment as {_twin_name(twin[0])} is being trained by {twin[1]}; "
+                    "left to it (its record is copied in by a call after it finishes)")
                 outcomes.append(Outcome(run, "running"))
                 continue
             source = adopt_twin(root, run)
