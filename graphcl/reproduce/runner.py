@@ -232,7 +232,7 @@ def execute(run: RunSpec, root: Path, isolated: bool = False) -> Dict[str, Any]:
                 twin = twin_in_training(root, run)
                 if twin is not None:
                     raise RunInProgress(f"run {run.run_id} is the same experiment as {_twin_name(twin[0])}, which "
-                                        f"is being trained by {twin[1]}; its record is copied in when it finishes")
+                                        f"is being trained by {twin[1]}; a call after it finishes copies its record in")
                 return _train(run, root, isolated, state)
     record = read_json(result_path(root, run))
     assert record is not None
