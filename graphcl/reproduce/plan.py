@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from graphcl.reproduce.lock import lock_holder
-from graphcl.reproduce.runner import (config_value, find_twin, read_history, read_json, result_path, run_state,
-                                      twin_in_training, work_dir)
+from graphcl.reproduce.runner import (being_trained, config_value, find_twin, read_history, read_json, result_path,
+                                      run_state, work_dir, work_name)
 from graphcl.reproduce.spec import RunSpec
 from graphcl.reproduce.tasks import get_task
 
@@ -73,15 +72,9 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
             records[r.run_id] = (read_json(result_path(root, r)) or {}) if states[r.run_id] == "done" else {}
     training: Dict[str, Path] = {}  # run_id -> work folder a live process is writing
     for r in runs:
-        if states[r.run_id] not in ("resume", "fresh"):
-            continue
-        if lock_holder(root / "work", r.run_id) is not None:
-            training[r.run_id] = work_dir(root, r)
-        else:
-            twin = twin_in_training(root, r)
-            if twin is not None:
-                training[r.run_id] = twin[0]
-        if r.run_id in training:
+        busy = being_trained(root, r) if states[r.run_id] in ("resume", "fresh") else None
+        if busy is not None:
+            training[r.run_id] = busy[0]
             states[r.run_id] = "running"  # its log is the one being written, whatever its state was
     histories = {r.run_id: read_history(training[r.run_id] / "log.jsonl") if r.run_id in training
                  else _history(root, r, states[r.run_id], records[r.run_id]) for r in runs}
@@ -98,7 +91,7 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
         twin_path = twins[run.run_id][0] if twins.get(run.run_id) else None
         source = "this run" if twin_path is None else f"{twin_path.parent.parent.name}/{twin_path.stem}"
         if run.run_id in training and training[run.run_id] != work_dir(root, run):
-            source = f"{training[run.run_id].parent.parent.name}/{training[run.run_id].name}"
+            source = work_name(training[run.run_id])
         speed = measured[run.run_id]
         if speed is None:
             donor = next((r for r in runs if r.cell == run.cell and measured[r.run_id] is not None), None)

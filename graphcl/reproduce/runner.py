@@ -159,7 +159,17 @@ def twin_in_training(root: Path, run: RunSpec) -> Optional[Tuple[Path, str]]:
     return None
 
 
-def _twin_name(wd: Path) -> str:
+def being_trained(root: Path, run: RunSpec) -> Optional[Tuple[Path, str]]:
+    """The work folder a live process is training ``run`` in (its own, or a twin's: see
+    :func:`twin_in_training`) and the holder ("process N"), or None."""
+    holder = lock_holder(root / "work", run.run_id)
+    if holder is not None:
+        return work_dir(root, run), holder
+    return twin_in_training(root, run)
+
+
+def work_name(wd: Path) -> str:
+    """``<table>/<run_id>`` of a work folder, as messages and ``--plan`` name it."""
     return f"{wd.parent.parent.name}/{wd.name}"
 
 
@@ -231,7 +241,7 @@ def execute(run: RunSpec, root: Path, isolated: bool = False) -> Dict[str, Any]:
             if state != "done":
                 twin = twin_in_training(root, run)
                 if twin is not None:
-                    raise RunInProgress(f"run {run.run_id} is the same experiment as {_twin_name(twin[0])}, which "
+                    raise RunInProgress(f"run {run.run_id} is the same experiment as {work_name(twin[0])}, which "
                                         f"is being trained by {twin[1]}; a call after it finishes copies its record in")
                 return _train(run, root, isolated, state)
     record = read_json(result_path(root, run))
@@ -314,14 +324,11 @@ def run_all(runs: List[RunSpec], root: Path, jobs: int = 1,
     for run in runs:
         state = run_state(root, run)
         if state != "done":
-            holder = lock_holder(root / "work", run.run_id)
-            if holder is not None:
-                log(f"  {run.run_id}: being trained by {holder}; left to it")
-                outcomes.append(Outcome(run, "running"))
-                continue
-            twin = twin_in_training(root, run)
-            if twin is not None:
-                log(f"  {run.run_id}: the same experiment as {_twin_name(twin[0])} is being trained by {twin[1]}; "
+            busy = being_trained(root, run)
+            if busy is not None:
+                wd, holder = busy
+                log(f"  {run.run_id}: being trained by {holder}; left to it" if wd == work_dir(root, run) else
+                    f"  {run.run_id}: the same experiment as {work_name(wd)} is being trained by {holder}; "
                     "left to it (its record is copied in by a call after it finishes)")
                 outcomes.append(Outcome(run, "running"))
                 continue
