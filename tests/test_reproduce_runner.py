@@ -439,3 +439,41 @@ def test_a_run_finished_in_another_table_is_copied_not_retrained(tiny_inter, tmp
     assert copied["same_run_as"] == "tiny/mf__honest__seed7" and copied["cell"] == "mf-again"
     assert copied["result"] == original["result"] and copied["table"] == "other"
     assert any("same experiment as tiny/mf__honest__seed7" in line for line in logged)
+
+
+def test_a_fresh_run_continues_its_twins_checkpoint_in_the_twins_folder(tiny_inter, tmp_path, monkeypatch):
+    """Asked for more than another table's copy ran, a run continues that copy's checkpoint instead of
+    training the experiment again from epoch 0 (table 1's honest LightGCN cells are table 2's runs)."""
+    from graphcl.reproduce.plan import plan
+
+    out = tmp_path / "out"
+    (first,), _ = expand_runs(tiny_table(tiny_inter), seeds=1, only=["mf"], overrides={"train": {"epochs": 2}})
+    execute(first, out / "tiny")
+    second = tiny_table(tiny_inter, name="other", cells=[{"id": "mf-again", "config": {"model": "mf"}}])
+    (again,), _ = expand_runs(second, seeds=1)  # 3 epochs: the twin's 2-epoch record does not cover it
+    assert run_state(out / "other", again) == "fresh"
+    (row,) = plan([again], out / "other")
+    assert (row.state, row.epochs_done, row.measured_on) == ("resume", 2, "tiny/mf__honest__seed7")
+
+    lines = []
+    (outcome,) = run_all([again], out / "other", log=lines.append)
+    rec = outcome.record
+    assert rec["trained_in"] == "tiny/mf__honest__seed7" and rec["resumed"] and rec["epochs_run"] == 3
+    assert [h["epoch"] for h in rec["history"]] == [0, 1, 2]  # the twin's two epochs, then one more
+    assert not work_dir(out / "other", again).exists()
+    assert any("continues the checkpoint of the same experiment in tiny/mf__honest__seed7" in x for x in lines)
+    (longer,), _ = expand_runs(tiny_table(tiny_inter), seeds=1, only=["mf"])
+    assert run_state(out / "tiny", longer) == "resume"  # its own record is the 2-epoch one...
+    calls = []
+    monkeypatch.setattr(runner, "execute", lambda run, *a, **k: calls.append(run.cell) or {})
+    (back,) = run_all([longer], out / "tiny", log=lambda _: None)
+    assert calls == [] and back.record["result"] == rec["result"]  # ...and the 3-epoch one is copied back
+    monkeypatch.undo()
+
+    # the twin's folder lost its checkpoint between the plan and the lock: train in the run's own folder
+    twin_wd = work_dir(out / "tiny", first)
+    monkeypatch.setattr(runner, "training_folder", lambda root, run, state: (twin_wd, "resume"))
+    (twin_wd / "last.pt").unlink()
+    (third,), _ = expand_runs(second, seeds=1, overrides={"train": {"epochs": 4}})
+    rec = execute(third, out / "other")
+    assert "trained_in" not in rec and not rec["resumed"] and rec["epochs_run"] == 4

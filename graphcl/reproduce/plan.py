@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from graphcl.reproduce.runner import (being_trained, config_value, find_twin, read_history, read_json, result_path,
-                                      run_state, work_dir, work_name)
+                                      run_state, training_folder, work_dir, work_name)
 from graphcl.reproduce.spec import RunSpec
 from graphcl.reproduce.tasks import get_task
 
@@ -27,7 +27,8 @@ from graphcl.reproduce.tasks import get_task
 @dataclass
 class PlanRow:
     run_id: str
-    state: str  # done | twin (done in another table) | resume | fresh (as the runner would treat the run now)
+    state: str  # done | twin (done in another table) | resume (in its folder, or a twin's: measured_on names it)
+    #             | fresh (as the runner would treat the run now)
     #             | running (another process is training it, or its twin in another table's folder;
     #               epochs and hours left are from the log being written)
     epochs_done: int
@@ -71,12 +72,18 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
         else:
             records[r.run_id] = (read_json(result_path(root, r)) or {}) if states[r.run_id] == "done" else {}
     training: Dict[str, Path] = {}  # run_id -> work folder a live process is writing
+    elsewhere: Dict[str, Path] = {}  # run_id -> a twin's work folder whose checkpoint the run would continue
     for r in runs:
         busy = being_trained(root, r) if states[r.run_id] in ("resume", "fresh") else None
         if busy is not None:
             training[r.run_id] = busy[0]
             states[r.run_id] = "running"  # its log is the one being written, whatever its state was
-    histories = {r.run_id: read_history(training[r.run_id] / "log.jsonl") if r.run_id in training
+        elif states[r.run_id] == "fresh":
+            wd, states[r.run_id] = training_folder(root, r, "fresh")
+            if wd != work_dir(root, r):
+                elsewhere[r.run_id] = wd
+    logs = {**elsewhere, **training}
+    histories = {r.run_id: read_history(logs[r.run_id] / "log.jsonl") if r.run_id in logs
                  else _history(root, r, states[r.run_id], records[r.run_id]) for r in runs}
     measured = {rid: seconds_per_epoch(h) for rid, h in histories.items()}
     lengths: Dict[str, List[int]] = {}
@@ -90,8 +97,8 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
         done = int(records[run.run_id].get("epochs_run", len(histories[run.run_id])))
         twin_path = twins[run.run_id][0] if twins.get(run.run_id) else None
         source = "this run" if twin_path is None else f"{twin_path.parent.parent.name}/{twin_path.stem}"
-        if run.run_id in training and training[run.run_id] != work_dir(root, run):
-            source = work_name(training[run.run_id])
+        if run.run_id in logs and logs[run.run_id] != work_dir(root, run):
+            source = work_name(logs[run.run_id])
         speed = measured[run.run_id]
         if speed is None:
             donor = next((r for r in runs if r.cell == run.cell and measured[r.run_id] is not None), None)

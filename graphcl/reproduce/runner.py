@@ -14,7 +14,9 @@ before the asked limit; a run stopped by its ``train.max_minutes`` budget (the r
 over every call that resumed it) is done only for calls with no larger budget (a finished run of the same experiment in another table's folder is copied in
 first: :func:`adopt_twin`); **resume** when there is no such JSON but ``work/<run_id>/last.pt`` was written
 for the same config key (a killed run, or one to be continued with more epochs);
-otherwise **fresh** (the work folder is wiped first). A run that another process is training
+otherwise **fresh** (the work folder is wiped first), except that a fresh run whose twin in another
+table's folder left a checkpoint for the same key continues that checkpoint, in that folder
+(:func:`training_folder`), rather than training the experiment again. A run that another process is training
 (it holds ``work/<run_id>.lock``: :mod:`graphcl.reproduce.lock`), or whose twin in another table's
 folder another process is training (:func:`twin_in_training`), is left to that process.
 """
@@ -110,10 +112,15 @@ def run_state(root: Path, run: RunSpec) -> State:
     key = run_key(run)
     if _covers(run, read_json(result_path(root, run)), key):
         return "done"
-    wd = work_dir(root, run)
-    if (wd / "last.pt").is_file() and (wd / "key").is_file() and (wd / "key").read_text().strip() == key:
-        return "resume"
-    return "fresh"
+    return "resume" if _holds_checkpoint(work_dir(root, run), key) else "fresh"
+
+
+def _holds_checkpoint(wd: Path, key: str) -> bool:
+    """Whether work folder ``wd`` holds a checkpoint written for config key ``key``."""
+    try:
+        return (wd / "last.pt").is_file() and (wd / "key").read_text(encoding="utf-8").strip() == key
+    except OSError:
+        return False
 
 
 def find_twin(root: Path, run: RunSpec) -> Optional[Tuple[Path, Dict[str, Any]]]:
@@ -143,20 +150,40 @@ def twin_in_training(root: Path, run: RunSpec) -> Optional[Tuple[Path, str]]:
     same experiment in two tables within the same instant can both train it, each in its own folder
     (duplicated work, nothing overwritten).
     """
+    for wd in _twin_work_dirs(root, run):
+        holder = lock_holder(wd.parent, wd.name)
+        if holder is not None:
+            return wd, holder
+    return None
+
+
+def _twin_work_dirs(root: Path, run: RunSpec) -> List[Path]:
+    """Work folders in other tables' folders next to ``root`` written for ``run``'s config key."""
     key = run_key(run)
+    found = []
     for key_file in sorted(root.parent.glob(f"*/work/*__{run.protocol}__seed{run.seed}/key")):
         wd = key_file.parent
         if wd.parent.parent.resolve() == root.resolve():
             continue
         try:
-            if key_file.read_text(encoding="utf-8").strip() != key:
-                continue
+            if key_file.read_text(encoding="utf-8").strip() == key:
+                found.append(wd)
         except OSError:
             continue
-        holder = lock_holder(wd.parent, wd.name)
-        if holder is not None:
-            return wd, holder
-    return None
+    return found
+
+
+def training_folder(root: Path, run: RunSpec, state: State) -> Tuple[Path, State]:
+    """Where a run in ``state`` (not done) trains, and how: its own work folder, unless it would
+    start fresh while a twin's work folder in another table holds a checkpoint for the same config
+    key. It then resumes there: table 1's honest LightGCN cells, asked for a larger time budget
+    than table 2's copies were cut by, continue table 2's hundreds of epochs instead of redoing them.
+    """
+    if state == "fresh":
+        for wd in _twin_work_dirs(root, run):
+            if (wd / "last.pt").is_file():
+                return wd, "resume"
+    return work_dir(root, run), state
 
 
 def being_trained(root: Path, run: RunSpec) -> Optional[Tuple[Path, str]]:
@@ -243,15 +270,20 @@ def execute(run: RunSpec, root: Path, isolated: bool = False) -> Dict[str, Any]:
                 if twin is not None:
                     raise RunInProgress(f"run {run.run_id} is the same experiment as {work_name(twin[0])}, which "
                                         f"is being trained by {twin[1]}; a call after it finishes copies its record in")
-                return _train(run, root, isolated, state)
+                wd, state = training_folder(root, run, state)
+                if wd == work_dir(root, run):
+                    return _train(run, root, isolated, state, wd)
+                with hold_run_lock(wd.parent, wd.name):  # that table's calls then leave the run alone
+                    if not _holds_checkpoint(wd, run_key(run)):  # that table restarted it meanwhile
+                        return _train(run, root, isolated, "fresh", work_dir(root, run))
+                    return _train(run, root, isolated, state, wd)
     record = read_json(result_path(root, run))
     assert record is not None
     return record
 
 
-def _train(run: RunSpec, root: Path, isolated: bool, state: State) -> Dict[str, Any]:
+def _train(run: RunSpec, root: Path, isolated: bool, state: State, wd: Path) -> Dict[str, Any]:
     task = get_task(run.task)
-    wd = work_dir(root, run)
     if state == "fresh" and wd.exists():
         shutil.rmtree(wd)
     wd.mkdir(parents=True, exist_ok=True)
@@ -288,6 +320,8 @@ def _train(run: RunSpec, root: Path, isolated: bool, state: State) -> Dict[str, 
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "history": history,
     }
+    if wd != work_dir(root, run):
+        record["trained_in"] = work_name(wd)
     write_json_atomic(record, result_path(root, run))
     return record
 
@@ -336,6 +370,10 @@ def run_all(runs: List[RunSpec], root: Path, jobs: int = 1,
             if source is not None:
                 log(f"  {run.run_id}: the same experiment as {source} (same config key); its record is copied")
                 state = "done"
+            else:
+                wd, state = training_folder(root, run, state)
+                if wd != work_dir(root, run):
+                    log(f"  {run.run_id}: continues the checkpoint of the same experiment in {work_name(wd)}")
         (outcomes if state == "done" else pending).append(
             Outcome(run, state, read_json(result_path(root, run)) if state == "done" else None))
     busy = sum(o.state == "running" for o in outcomes)
