@@ -292,6 +292,7 @@ def _train(run: RunSpec, root: Path, isolated: bool, state: State, wd: Path) -> 
         gitignore.write_text("# checkpoints of graphcl reproduce runs; only runs/*.json are results\n*\n")
     (wd / "key").write_text(run_key(run) + "\n")
     started = time.time()
+    code = versions()  # the code this call trains with; a commit made while it runs must not be named
     t0 = time.perf_counter()
     result = task.run(run.config, wd, resume=(state == "resume"))
     wall = time.perf_counter() - t0
@@ -316,7 +317,7 @@ def _train(run: RunSpec, root: Path, isolated: bool, state: State, wd: Path) -> 
         "wall_seconds": round(wall, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "memory_scope": "run" if isolated else "process (runs shared one process)",
-        "versions": versions(),
+        "versions": code,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "history": history,
     }
