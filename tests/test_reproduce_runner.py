@@ -1,5 +1,6 @@
 """The reproduce runner: table parsing, run expansion, and resume (finished skipped, killed redone)."""
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -477,3 +478,46 @@ def test_a_fresh_run_continues_its_twins_checkpoint_in_the_twins_folder(tiny_int
     (third,), _ = expand_runs(second, seeds=1, overrides={"train": {"epochs": 4}})
     rec = execute(third, out / "other")
     assert "trained_in" not in rec and not rec["resumed"] and rec["epochs_run"] == 4
+
+
+def test_a_run_whose_checkpoint_is_gone_restarts_and_says_how_far_its_record_got(tiny_inter, tmp_path):
+    """A new machine: the records of budget-cut runs are committed, their checkpoints are not. Asked
+    for a larger budget, such a run trains again from epoch 0; the plan and the runner say so, with the
+    record's speed and epochs, and the record stays until the restarted run finishes."""
+    from graphcl.reproduce.plan import format_plan, plan
+
+    out = tmp_path / "out"
+    table = tiny_table(tiny_inter)
+
+    def with_budget(minutes):
+        (run,), _ = expand_runs(table, seeds=1, only=["mf"], overrides={"train": {"max_minutes": minutes}})
+        return run
+
+    execute(with_budget(0.5), out / "tiny")
+    path = result_path(out / "tiny", with_budget(0.5))
+    rec = json.loads(path.read_text())
+    rec["result"]["stopped"] = "time_budget"
+    rec["history"] = [dict(h, seconds=30.0, eval_seconds=6.0) for h in rec["history"]]
+    path.write_text(json.dumps(rec))
+    shutil.rmtree(out / "tiny" / "work")  # the checkpoint stayed on the machine that wrote it
+
+    (row,) = plan([with_budget(1)], out / "tiny")
+    assert (row.state, row.epochs_done, row.measured_on) == ("restart", 0, "tiny/mf__honest__seed7")
+    assert row.seconds_per_epoch == pytest.approx(36.0)
+    assert row.remaining_hours == pytest.approx(60 / 3600)  # the whole minute: it counts from zero again
+    assert "ran it to epoch 3, cut by its 0.5-minute budget" in format_plan([row])
+    assert plan([with_budget(0.5)], out / "tiny")[0].state == "done"
+
+    # another table's copy of the experiment: the twin's record is the one named
+    other = tiny_table(tiny_inter, name="other", cells=[{"id": "mf-again", "config": {"model": "mf"}}])
+    (again,), _ = expand_runs(other, seeds=1, overrides={"train": {"max_minutes": 1}})
+    (row,) = plan([again], out / "other")
+    assert (row.state, row.measured_on) == ("restart", "tiny/mf__honest__seed7")
+
+    lines = []
+    (outcome,) = run_all([with_budget(1)], out / "tiny", log=lines.append)
+    assert any("restarts from epoch 0: tiny/mf__honest__seed7 ran it to epoch 3, cut by its 0.5-minute budget" in x
+               for x in lines)
+    new = outcome.record
+    assert not new["resumed"] and [h["epoch"] for h in new["history"]] == [0, 1, 2]
+    assert new["result"]["stopped"] != "time_budget" and json.loads(path.read_text()) == new

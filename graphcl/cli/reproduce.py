@@ -33,7 +33,8 @@ def register(sub) -> None:
                    help="run only these cells (repeatable), e.g. --only layers3/paper")
     p.add_argument("--report-only", action="store_true", help="render the report from finished runs; run nothing")
     p.add_argument("--plan", action="store_true",
-                   help="print each run's state, epochs done and hours left (from measured s/epoch); run nothing")
+                   help="print each run's state (done, twin, resume, restart, fresh, running), epochs done and "
+                        "hours left (from measured s/epoch); run nothing")
     p.add_argument("--tables", type=Path, default=None, help=f"table folder (default: {tables_dir()})")
     p.set_defaults(func=main)
 

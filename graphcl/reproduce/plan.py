@@ -7,7 +7,9 @@ cannot finish a ``train.max_minutes`` budget, so that it ends with a result; hou
 stop at what the budget has not spent). The
 estimate uses seconds per epoch *measured* in the run's own epoch log (training plus its
 validation passes); a run with no log yet borrows the figure of another run of the same cell
-(another seed or protocol: the same model on the same data). Remaining time counts the epochs
+(another seed or protocol: the same model on the same data), and a run that must restart (its
+record, or a twin's, holds a shorter training whose checkpoint is not on this machine) is measured
+on that record. Remaining time counts the epochs
 left up to the cap, so early stopping usually ends a run sooner; one-off setup (data loading,
 an autoencoder's pretraining) is not in it. A second estimate assumes the run lasts as long as the
 cell's finished runs did (their mean ``epochs_run``), when it has any.
@@ -16,10 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
-from graphcl.reproduce.runner import (being_trained, config_value, find_twin, read_history, read_json, result_path,
-                                      run_state, training_folder, work_dir, work_name)
+from graphcl.reproduce.runner import (being_trained, config_value, describe_record, earlier_record, find_twin,
+                                      read_history, read_json, result_path, run_state, training_folder, work_dir,
+                                      work_name)
 from graphcl.reproduce.spec import RunSpec
 from graphcl.reproduce.tasks import get_task
 
@@ -29,6 +32,8 @@ class PlanRow:
     run_id: str
     state: str  # done | twin (done in another table) | resume (in its folder, or a twin's: measured_on names it)
     #             | fresh (as the runner would treat the run now)
+    #             | restart (fresh, although a record of a shorter training exists: its checkpoint is not on
+    #               this machine; speed is measured on that record, and ``note`` says how far it got)
     #             | running (another process is training it, or its twin in another table's folder;
     #               epochs and hours left are from the log being written)
     epochs_done: int
@@ -37,6 +42,7 @@ class PlanRow:
     measured_on: str  # "this run", "<run_id>" it was borrowed from, "<table>/<run_id>" of a twin, or ""
     remaining_hours: Optional[float]  # to the epoch cap; 0 for finished runs
     expected_hours: Optional[float] = None  # to the mean length of the cell's finished runs, when there are any
+    note: str = ""
 
 
 def spent_seconds(history: Sequence[Dict]) -> float:
@@ -51,7 +57,7 @@ def seconds_per_epoch(history: Sequence[Dict]) -> Optional[float]:
 
 def _history(root: Path, run: RunSpec, state: str, record: Dict) -> List[Dict]:
     """The epochs a run has logged, as the runner would see them now."""
-    if state == "fresh":
+    if state in ("fresh", "restart"):
         return []  # its folder, if any, holds another config's log: the runner will wipe it
     if state in ("done", "twin") and isinstance(record.get("history"), list):
         # The record is the run; its work folder may be gone or hold a later, unrelated attempt.
@@ -73,6 +79,7 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
             records[r.run_id] = (read_json(result_path(root, r)) or {}) if states[r.run_id] == "done" else {}
     training: Dict[str, Path] = {}  # run_id -> work folder a live process is writing
     elsewhere: Dict[str, Path] = {}  # run_id -> a twin's work folder whose checkpoint the run would continue
+    earlier: Dict[str, Tuple[str, Dict]] = {}  # run_id -> (name, record) of a shorter training, for restarts
     for r in runs:
         busy = being_trained(root, r) if states[r.run_id] in ("resume", "fresh") else None
         if busy is not None:
@@ -82,6 +89,9 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
             wd, states[r.run_id] = training_folder(root, r, "fresh")
             if wd != work_dir(root, r):
                 elsewhere[r.run_id] = wd
+            elif (found := earlier_record(root, r)) is not None:
+                states[r.run_id] = "restart"
+                earlier[r.run_id] = found
     logs = {**elsewhere, **training}
     histories = {r.run_id: read_history(logs[r.run_id] / "log.jsonl") if r.run_id in logs
                  else _history(root, r, states[r.run_id], records[r.run_id]) for r in runs}
@@ -100,6 +110,13 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
         if run.run_id in logs and logs[run.run_id] != work_dir(root, run):
             source = work_name(logs[run.run_id])
         speed = measured[run.run_id]
+        note = ""
+        if run.run_id in earlier:
+            name, record = earlier[run.run_id]
+            history = record.get("history") if isinstance(record.get("history"), list) else []
+            speed, source = seconds_per_epoch([h for h in history if isinstance(h, dict)]), name
+            note = (f"{run.run_id} restarts from epoch 0: {name} ran it to {describe_record(record)}; "
+                    "its checkpoint is not on this machine")
         if speed is None:
             donor = next((r for r in runs if r.cell == run.cell and measured[r.run_id] is not None), None)
             speed, source = (measured[donor.run_id], donor.run_id) if donor else (None, "")
@@ -118,7 +135,8 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
             spare = max(60.0 * float(budget) - spent_seconds(histories[run.run_id]), 0.0) / 3600
             left = spare if left is None else min(left, spare)
             expected = None if expected is None else min(expected, spare)
-        rows.append(PlanRow(run.run_id, state, done, None if cap is None else int(cap), speed, source, left, expected))
+        rows.append(PlanRow(run.run_id, state, done, None if cap is None else int(cap), speed, source, left, expected,
+                            note))
     return rows
 
 
@@ -139,4 +157,5 @@ def format_plan(rows: Sequence[PlanRow]) -> str:
                  f"{len(to_cap)} runs; {sum(expected):.1f} hours over the {len(expected)} runs whose cell has "
                  "finished runs"
                  + (f"; {unknown} run(s) without a measured speed" if unknown else ""))
+    lines += [r.note for r in rows if r.note]
     return "\n".join(lines)

@@ -141,6 +141,37 @@ def find_twin(root: Path, run: RunSpec) -> Optional[Tuple[Path, Dict[str, Any]]]
     return None
 
 
+def earlier_record(root: Path, run: RunSpec) -> Optional[Tuple[str, Dict[str, Any]]]:
+    """A finished record of ``run``'s experiment (same config key) that the call asks for more than,
+    and its name (``<table>/<run_id>``): the run's own, else a twin's in another table's folder.
+
+    A run in state fresh that has one was trained before on a machine whose checkpoint is not here
+    (checkpoints are not committed): it restarts from epoch 0, its time budget counting from zero,
+    and its record stays until the restarted run finishes. :func:`describe_record` says what it holds.
+    """
+    key = run_key(run)
+    own = result_path(root, run)
+    paths = [own] + [p for p in sorted(root.parent.glob(f"*/runs/*__{run.protocol}__seed{run.seed}.json"))
+                     if p.parent.parent.resolve() != root.resolve()]
+    for path in paths:
+        record = read_json(path)
+        if (record is not None and record.get("status") == "finished" and record.get("key") == key
+                and (path == own or record.get("table") != run.table)):
+            return f"{path.parent.parent.name}/{path.stem}", record
+    return None
+
+
+def describe_record(record: Dict[str, Any]) -> str:
+    """How far a record's run got, e.g. "epoch 190, cut by its 355-minute budget"."""
+    res = record.get("result", {})
+    text = f"epoch {record.get('epochs_run', res.get('epochs_run', '?'))}"
+    if res.get("stopped") == "time_budget":
+        budget = config_value(record.get("config", {}), ("train", "max_minutes"))
+        return text + f", cut by its {budget:g}-minute budget" if isinstance(budget, (int, float)) else text
+    how = {"max_epochs": "its epoch limit", "early_stop": "stopped early"}.get(res.get("stopped"), res.get("stopped"))
+    return text + (f", {how}" if how else "")
+
+
 def twin_in_training(root: Path, run: RunSpec) -> Optional[Tuple[Path, str]]:
     """The work folder of a twin (see :func:`find_twin`) that a live process is training now, and
     its holder ("process N"), or None.
@@ -375,6 +406,10 @@ def run_all(runs: List[RunSpec], root: Path, jobs: int = 1,
                 wd, state = training_folder(root, run, state)
                 if wd != work_dir(root, run):
                     log(f"  {run.run_id}: continues the checkpoint of the same experiment in {work_name(wd)}")
+                elif state == "fresh" and (earlier := earlier_record(root, run)) is not None:
+                    log(f"  {run.run_id}: restarts from epoch 0: {earlier[0]} ran it to "
+                        f"{describe_record(earlier[1])}, but its checkpoint is not on this machine "
+                        "(that record stays until this run finishes)")
         (outcomes if state == "done" else pending).append(
             Outcome(run, state, read_json(result_path(root, run)) if state == "done" else None))
     busy = sum(o.state == "running" for o in outcomes)
