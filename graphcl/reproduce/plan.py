@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from graphcl.reproduce.runner import (being_trained, config_value, describe_record, earlier_record, find_twin,
-                                      read_history, read_json, result_path, run_state, training_folder, work_dir,
+from graphcl.reproduce.runner import (being_trained, config_value, earlier_record, find_twin, read_history,
+                                      read_json, restart_note, result_path, run_state, training_folder, work_dir,
                                       work_name)
 from graphcl.reproduce.spec import RunSpec
 from graphcl.reproduce.tasks import get_task
@@ -113,10 +113,8 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
         note = ""
         if run.run_id in earlier:
             name, record = earlier[run.run_id]
-            history = record.get("history") if isinstance(record.get("history"), list) else []
-            speed, source = seconds_per_epoch([h for h in history if isinstance(h, dict)]), name
-            note = (f"{run.run_id} restarts from epoch 0: {name} ran it to {describe_record(record)}; "
-                    "its checkpoint is not on this machine")
+            speed, source = seconds_per_epoch(_history(root, run, "done", record)), name
+            note = restart_note(run, earlier[run.run_id])
         if speed is None:
             donor = next((r for r in runs if r.cell == run.cell and measured[r.run_id] is not None), None)
             speed, source = (measured[donor.run_id], donor.run_id) if donor else (None, "")

@@ -36,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Literal, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Literal, Optional, Tuple
 
 from graphcl.errors import GraphclError
 from graphcl.reproduce.lock import RunInProgress, hold_run_lock, lock_holder
@@ -132,13 +132,18 @@ def find_twin(root: Path, run: RunSpec) -> Optional[Tuple[Path, Dict[str, Any]]]
     instead of training twice.
     """
     key = run_key(run)
+    return next(((path, record) for path, record in _twin_records(root, run) if _covers(run, record, key)), None)
+
+
+def _twin_records(root: Path, run: RunSpec) -> Iterator[Tuple[Path, Dict[str, Any]]]:
+    """Records of ``run``'s seed and protocol in other tables' folders next to ``root`` that name
+    another table (any config: callers compare keys)."""
     for path in sorted(root.parent.glob(f"*/runs/*__{run.protocol}__seed{run.seed}.json")):
         if path.parent.parent.resolve() == root.resolve():
             continue
         record = read_json(path)
-        if record is not None and record.get("table") != run.table and _covers(run, record, key):
-            return path, record
-    return None
+        if record is not None and record.get("table") != run.table:
+            yield path, record
 
 
 def earlier_record(root: Path, run: RunSpec) -> Optional[Tuple[str, Dict[str, Any]]]:
@@ -151,14 +156,18 @@ def earlier_record(root: Path, run: RunSpec) -> Optional[Tuple[str, Dict[str, An
     """
     key = run_key(run)
     own = result_path(root, run)
-    paths = [own] + [p for p in sorted(root.parent.glob(f"*/runs/*__{run.protocol}__seed{run.seed}.json"))
-                     if p.parent.parent.resolve() != root.resolve()]
-    for path in paths:
-        record = read_json(path)
-        if (record is not None and record.get("status") == "finished" and record.get("key") == key
-                and (path == own or record.get("table") != run.table)):
+    candidates = [(own, read_json(own))] + list(_twin_records(root, run))
+    for path, record in candidates:
+        if record is not None and record.get("status") == "finished" and record.get("key") == key:
             return f"{path.parent.parent.name}/{path.stem}", record
     return None
+
+
+def restart_note(run: RunSpec, earlier: Tuple[str, Dict[str, Any]]) -> str:
+    """The line ``--plan`` and the runner print for a run that restarts (see :func:`earlier_record`)."""
+    name, record = earlier
+    return (f"{run.run_id} restarts from epoch 0: {name} ran it to {describe_record(record)}; its checkpoint "
+            "is not on this machine (that record stays until the restarted run finishes)")
 
 
 def describe_record(record: Dict[str, Any]) -> str:
@@ -407,9 +416,7 @@ def run_all(runs: List[RunSpec], root: Path, jobs: int = 1,
                 if wd != work_dir(root, run):
                     log(f"  {run.run_id}: continues the checkpoint of the same experiment in {work_name(wd)}")
                 elif state == "fresh" and (earlier := earlier_record(root, run)) is not None:
-                    log(f"  {run.run_id}: restarts from epoch 0: {earlier[0]} ran it to "
-                        f"{describe_record(earlier[1])}, but its checkpoint is not on this machine "
-                        "(that record stays until this run finishes)")
+                    log(f"  {restart_note(run, earlier)}")
         (outcomes if state == "done" else pending).append(
             Outcome(run, state, read_json(result_path(root, run)) if state == "done" else None))
     busy = sum(o.state == "running" for o in outcomes)
