@@ -116,3 +116,38 @@ def test_report_of_a_partial_call_keeps_the_whole_table(tmp_path, capsys):
     md = (out / "tiny.md").read_text()
     assert "| A | honest | 2/2 |" in md  # not run by the last call, still reported
     assert "| B | honest | 1/2 |" in md and "1 not run yet" in md
+
+
+def test_report_after_a_run_reads_the_yaml_as_it_is_now(tmp_path, monkeypatch, capsys):
+    """Notes edited while a run trains reach the report it writes; a YAML broken meanwhile falls back."""
+    import graphcl.cli.reproduce as cli_reproduce
+    rng = np.random.default_rng(2)
+    inter = tmp_path / "tiny.inter"
+    inter.write_text("user_id:token\titem_id:token\n" + "".join(
+        f"u{u}\ti{i}\n" for u in range(30) for i in rng.choice(20, size=8, replace=False)))
+    table = {"name": "tiny", "title": "Tiny", "task": "recommendation", "metrics": ["recall@5"], "seeds": [1],
+             "notes": "written before the run",
+             "base": {"dataset": str(inter), "model": "mf",
+                      "train": {"epochs": 1, "batch_size": 64, "progress": False, "metric": "recall@5"},
+                      "eval": {"ks": [5], "metrics": ["recall"]}, "params": {"dim": 4}},
+             "cells": [{"id": "mf"}]}
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(table))
+    run_all = cli_reproduce.run_all
+    edits = iter([yaml.safe_dump({**table, "notes": "edited during the run"}), "cells: [unclosed\n"])
+
+    def run_then_edit(*args, **kwargs):
+        outcomes = run_all(*args, **kwargs)
+        path.write_text(next(edits))
+        return outcomes
+
+    monkeypatch.setattr(cli_reproduce, "run_all", run_then_edit)
+    out = tmp_path / "out"
+    common = ["reproduce", str(path), "--out", str(out), "--set", "train.threads=1"]
+    assert main(common) == 0
+    md = (out / "tiny.md").read_text()
+    assert "edited during the run" in md and "written before the run" not in md
+    assert main(common) == 0  # the run is done: skipped, then the YAML breaks
+    md = (out / "tiny.md").read_text()
+    assert "edited during the run" in md
+    assert "its YAML no longer loads" in capsys.readouterr().out

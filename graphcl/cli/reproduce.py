@@ -53,6 +53,17 @@ def print_list(tables_folder) -> None:
         print(f"{t.name.ljust(width)}  {t.title} ({len(t.cells)} cells, {len(t.seeds)} seeds){status}")
 
 
+def reload_for_report(table, args: argparse.Namespace):
+    """The table as its YAML reads now, so that the report a run writes when it ends is the one
+    ``--report-only`` would write: runs last hours, and the YAML (notes, published numbers) may be
+    edited meanwhile. Falls back to the table the runs started with if the YAML no longer loads."""
+    try:
+        return load_table(args.table, args.tables)
+    except ConfigError as err:
+        print(f"note: the report uses the table as the runs started; its YAML no longer loads: {err}")
+        return table
+
+
 def main(args: argparse.Namespace) -> int:
     if args.list:
         print_list(args.tables)
@@ -79,6 +90,7 @@ def main(args: argparse.Namespace) -> int:
     if runs and not args.report_only:
         outcomes = run_all(runs, root, jobs=args.jobs, log=lambda line: print(line, flush=True))
         failed = sum(o.error is not None for o in outcomes)
+        table = reload_for_report(table, args)
     # The report covers the whole table (every cell, at least the table's seeds), not only the
     # runs of this call: `--only X --seeds 3` must not drop the other cells' rows or seeds.
     report_runs = runs
