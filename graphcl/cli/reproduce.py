@@ -11,7 +11,7 @@ from graphcl.reproduce.plan import format_plan, plan
 from graphcl.reproduce.plots import bars, learning_curves
 from graphcl.reproduce.report import render_markdown, summarize
 from graphcl.reproduce.runner import run_all
-from graphcl.reproduce.spec import expand_runs, list_tables, load_table, tables_dir
+from graphcl.reproduce.spec import TableSpec, expand_runs, list_tables, load_table, tables_dir
 
 
 def register(sub) -> None:
@@ -53,7 +53,7 @@ def print_list(tables_folder) -> None:
         print(f"{t.name.ljust(width)}  {t.title} ({len(t.cells)} cells, {len(t.seeds)} seeds){status}")
 
 
-def reload_for_report(table, args: argparse.Namespace):
+def reload_for_report(table: TableSpec, args: argparse.Namespace) -> TableSpec:
     """The table as its YAML reads now, so that the report a run writes when it ends is the one
     ``--report-only`` would write: runs last hours, and the YAML (notes, published numbers) may be
     edited meanwhile. Falls back to the table the runs started with if the YAML no longer loads."""
