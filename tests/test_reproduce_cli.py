@@ -5,7 +5,17 @@ import numpy as np
 import pytest
 import yaml
 
+import graphcl.cli.reproduce as cli_reproduce
 from graphcl.cli import main
+
+
+def write_tiny_inter(tmp_path, seed: int, items: int, per_user: int):
+    """A RecBole .inter file: 30 users, each with ``per_user`` distinct random items."""
+    rng = np.random.default_rng(seed)
+    inter = tmp_path / "tiny.inter"
+    inter.write_text("user_id:token\titem_id:token\n" + "".join(
+        f"u{u}\ti{i}\n" for u in range(30) for i in rng.choice(items, size=per_user, replace=False)))
+    return inter
 
 
 def test_list_names_the_tables(capsys):
@@ -51,10 +61,7 @@ def test_quick_ml100k_runs_and_reports(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_parallel_jobs_run_each_run_in_its_own_process(tmp_path):
-    rng = np.random.default_rng(1)
-    inter = tmp_path / "tiny.inter"
-    inter.write_text("user_id:token\titem_id:token\n" + "".join(
-        f"u{u}\ti{i}\n" for u in range(30) for i in rng.choice(25, size=10, replace=False)))
+    inter = write_tiny_inter(tmp_path, seed=1, items=25, per_user=10)
     table = {"name": "tiny", "title": "Tiny", "task": "recommendation", "metrics": ["recall@5"],
              "seeds": [1, 2],
              "base": {"dataset": str(inter), "model": "mf",
@@ -97,10 +104,7 @@ def test_quick_smoke_of_every_data_table(table, tmp_path, capsys):
 
 def test_report_of_a_partial_call_keeps_the_whole_table(tmp_path, capsys):
     """`--only B --seeds 1` runs B's first seed; the report still lists A's finished runs and B's other seed."""
-    rng = np.random.default_rng(0)
-    inter = tmp_path / "tiny.inter"
-    inter.write_text("user_id:token\titem_id:token\n" + "".join(
-        f"u{u}\ti{i}\n" for u in range(30) for i in rng.choice(20, size=8, replace=False)))
+    inter = write_tiny_inter(tmp_path, seed=0, items=20, per_user=8)
     tables = tmp_path / "tables"
     tables.mkdir()
     (tables / "tiny.yaml").write_text(yaml.safe_dump({
@@ -120,11 +124,7 @@ def test_report_of_a_partial_call_keeps_the_whole_table(tmp_path, capsys):
 
 def test_report_after_a_run_reads_the_yaml_as_it_is_now(tmp_path, monkeypatch, capsys):
     """Notes edited while a run trains reach the report it writes; a YAML broken meanwhile falls back."""
-    import graphcl.cli.reproduce as cli_reproduce
-    rng = np.random.default_rng(2)
-    inter = tmp_path / "tiny.inter"
-    inter.write_text("user_id:token\titem_id:token\n" + "".join(
-        f"u{u}\ti{i}\n" for u in range(30) for i in rng.choice(20, size=8, replace=False)))
+    inter = write_tiny_inter(tmp_path, seed=2, items=20, per_user=8)
     table = {"name": "tiny", "title": "Tiny", "task": "recommendation", "metrics": ["recall@5"], "seeds": [1],
              "notes": "written before the run",
              "base": {"dataset": str(inter), "model": "mf",
