@@ -1,5 +1,6 @@
 """The reproduce runner: table parsing, run expansion, and resume (finished skipped, killed redone)."""
 import json
+import re
 import shutil
 
 import numpy as np
@@ -386,13 +387,17 @@ def test_plan_measures_speed_and_borrows_it_within_a_cell(tmp_path):
     t = rows[sibling.run_id]
     assert (t.state, t.epochs_done, t.measured_on) == ("fresh", 0, killed.run_id)
     assert t.remaining_hours == pytest.approx(100 * 13.0 / 3600)
+    assert k.minutes_trained == pytest.approx(52 / 60) and t.minutes_trained == 0.0
     d = rows[done.run_id]
     assert (d.state, d.epochs_done, d.remaining_hours) == ("done", 40, 0.0)
-    assert d.seconds_per_epoch == pytest.approx(5.0)
+    assert d.seconds_per_epoch == pytest.approx(5.0) and d.minutes_trained == pytest.approx(200 / 60)
     b = rows["b__honest__seed1"]
     assert b.seconds_per_epoch is None and b.remaining_hours is None
     text = format_plan(list(rows.values()))
     assert "3 run(s) without a measured speed" in text and "a__honest__seed1" in text
+    assert re.split(r"\s{2,}", text.splitlines()[0])[:4] == ["run", "state", "epochs", "trained (min)"]
+    # the minutes trained are rounded down, so that a budget of that many ends the run without an epoch
+    assert [line.split()[3] for line in text.splitlines()[1:4]] == ["0", "–", "3"]
 
 
 def test_plan_stops_hours_left_at_the_unspent_budget(tmp_path):
@@ -483,7 +488,7 @@ def test_a_fresh_run_continues_its_twins_checkpoint_in_the_twins_folder(tiny_int
 def test_a_run_whose_checkpoint_is_gone_restarts_and_says_how_far_its_record_got(tiny_inter, tmp_path):
     """A new machine: the records of budget-cut runs are committed, their checkpoints are not. Asked
     for a larger budget, such a run trains again from epoch 0; the plan and the runner say so, with the
-    record's speed and epochs, and the record stays until the restarted run finishes."""
+    record's speed and epochs, and the record stays until a run of it trains further."""
     from graphcl.reproduce.plan import format_plan, plan
 
     out = tmp_path / "out"
@@ -521,3 +526,67 @@ def test_a_run_whose_checkpoint_is_gone_restarts_and_says_how_far_its_record_got
     new = outcome.record
     assert not new["resumed"] and [h["epoch"] for h in new["history"]] == [0, 1, 2]
     assert new["result"]["stopped"] != "time_budget" and json.loads(path.read_text()) == new
+
+
+def stop_after(monkeypatch, epochs):
+    """Make every run's time budget run out once it has trained ``epochs`` epochs (a machine's speed)."""
+    from graphcl.train.trainer import Trainer
+
+    monkeypatch.setattr(Trainer, "_out_of_time",
+                        lambda self, before, this_call, this_epochs, done_before: this_epochs + done_before >= epochs)
+
+
+def test_of_two_budget_cut_runs_the_one_that_trained_further_stands(tiny_inter, tmp_path, monkeypatch):
+    """Budgets are minutes, and minutes buy different numbers of epochs on different machines: a run
+    restarted on a new machine replaces its record only once it has trained further, and a run that
+    got past its record can be ended with a spent budget; another table's copy follows it."""
+    from graphcl.reproduce.plan import plan
+
+    out = tmp_path / "out"
+    table = tiny_table(tiny_inter, base={**tiny_table(tiny_inter).base, "train": {
+        "epochs": 8, "batch_size": 64, "patience": 0, "metric": "ndcg@5", "progress": False}})
+    other = tiny_table(tiny_inter, name="other", base=table.base,
+                       cells=[{"id": "mf-again", "config": {"model": "mf"}}])
+
+    def with_budget(minutes, in_table=table):
+        (run,), _ = expand_runs(in_table, seeds=1, only=() if in_table is other else ["mf"],
+                                overrides={"train": {"max_minutes": minutes}})
+        return run
+
+    path = result_path(out / "tiny", with_budget(10))
+    stop_after(monkeypatch, 4)
+    first = execute(with_budget(10), out / "tiny")
+    assert (first["epochs_run"], first["result"]["stopped"]) == (4, "time_budget")
+    (twin,) = [o.record for o in run_all([with_budget(10, other)], out / "other", log=lambda _: None)]
+    assert twin["same_run_as"] == "tiny/mf__honest__seed7"
+    shutil.rmtree(out / "tiny" / "work")  # a new machine, slower: 20 minutes give it 2 epochs
+    stop_after(monkeypatch, 2)
+    lines = []
+    kept = execute(with_budget(20), out / "tiny", log=lines.append)
+    assert kept == first == json.loads(path.read_text())  # the shorter restart does not replace the record
+    assert any("kept its record (epoch 4, cut by its 10-minute budget); this call's run ended at epoch 2" in x
+               for x in lines)
+    assert run_state(out / "tiny", with_budget(5)) == "done"  # the checkpoint's 2 epochs are behind the record
+    assert run_state(out / "tiny", with_budget(20)) == "resume"
+
+    stop_after(monkeypatch, 6)  # continued, it passes the record; the session ends before the record is written
+    execute(with_budget(20), out / "tiny")
+    path.write_text(json.dumps(first))
+    assert run_state(out / "tiny", with_budget(5)) == "resume"  # its record covers 5 minutes, its checkpoint is further
+    (row,) = plan([with_budget(5)], out / "tiny")
+    assert (row.state, row.epochs_done) == ("resume", 6)
+    monkeypatch.undo()  # the trainer's own budget check from here on
+    spent = row.minutes_trained  # a budget it has spent: no more epochs, test scored, record written
+    ended = execute(with_budget(spent), out / "tiny")
+    assert (ended["epochs_run"], ended["resumed"], ended["result"]["stopped"]) == (6, True, "time_budget")
+    assert [h["epoch"] for h in ended["history"]] == list(range(6))
+    assert json.loads(path.read_text()) == ended and run_state(out / "tiny", with_budget(spent)) == "done"
+
+    # the other table's copy is the 4-epoch record; its own record covers the call, the twin trained further
+    assert run_state(out / "other", with_budget(spent, other)) == "done"
+    (row,) = plan([with_budget(spent, other)], out / "other")
+    assert (row.state, row.epochs_done) == ("twin", 6)
+    lines = []
+    (outcome,) = run_all([with_budget(spent, other)], out / "other", log=lines.append)
+    assert outcome.record["result"] == ended["result"] and outcome.record["epochs_run"] == 6
+    assert any("trained further than this table's record; its record is copied" in x for x in lines)

@@ -43,6 +43,9 @@ class PlanRow:
     remaining_hours: Optional[float]  # to the epoch cap; 0 for finished runs
     expected_hours: Optional[float] = None  # to the mean length of the cell's finished runs, when there are any
     note: str = ""
+    # minutes of training its log (or record) holds: a call with a budget of at most this many ends the
+    # run at once, without another epoch, as the runner's ``train.max_minutes`` counts them
+    minutes_trained: float = 0.0
 
 
 def spent_seconds(history: Sequence[Dict]) -> float:
@@ -68,7 +71,7 @@ def _history(root: Path, run: RunSpec, state: str, record: Dict) -> List[Dict]:
 def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
     """One row per run of ``runs`` (results under ``root``), in their order."""
     states = {r.run_id: run_state(root, r) for r in runs}
-    twins = {r.run_id: find_twin(root, r) for r in runs if states[r.run_id] != "done"}
+    twins = {r.run_id: find_twin(root, r) for r in runs}  # of a done run: one that trained further
     records: Dict[str, Dict] = {}
     for r in runs:
         twin = twins.get(r.run_id)
@@ -134,15 +137,16 @@ def plan(runs: Sequence[RunSpec], root: Path) -> List[PlanRow]:
             left = spare if left is None else min(left, spare)
             expected = None if expected is None else min(expected, spare)
         rows.append(PlanRow(run.run_id, state, done, None if cap is None else int(cap), speed, source, left, expected,
-                            note))
+                            note, spent_seconds(histories[run.run_id]) / 60))
     return rows
 
 
 def format_plan(rows: Sequence[PlanRow]) -> str:
     """The plan as an aligned text table with the total of the known remaining hours."""
-    head = ["run", "state", "epochs", "s/epoch", "measured on", "hours left: to cap or budget",
+    head = ["run", "state", "epochs", "trained (min)", "s/epoch", "measured on", "hours left: to cap or budget",
             "like the cell's finished runs"]
     body = [[r.run_id, r.state, f"{r.epochs_done}/{r.epoch_cap if r.epoch_cap is not None else '?'}",
+             f"{int(r.minutes_trained)}" if r.epochs_done else "–",  # rounded down: a budget that ends it
              "–" if r.seconds_per_epoch is None else f"{r.seconds_per_epoch:.1f}", r.measured_on or "–",
              "–" if r.remaining_hours is None else f"{r.remaining_hours:.1f}",
              "–" if r.expected_hours is None else f"{r.expected_hours:.1f}"] for r in rows]

@@ -11,14 +11,20 @@ Layout under the table's result folder ``root`` (``<out>/<table>``, or ``<table>
 State of a run: **done** when its JSON exists for the same config up to volatile
 settings (threads, progress bars, time budget) and the same epoch limit, or it stopped early
 before the asked limit; a run stopped by its ``train.max_minutes`` budget (the run's training time
-over every call that resumed it) is done only for calls with no larger budget (a finished run of the same experiment in another table's folder is copied in
-first: :func:`adopt_twin`); **resume** when there is no such JSON but ``work/<run_id>/last.pt`` was written
-for the same config key (a killed run, or one to be continued with more epochs);
+over every call that resumed it) is done only for calls with no larger budget, and only while no
+checkpoint of it here trained further (a finished run of the same experiment in another table's folder
+is copied in first: :func:`adopt_twin`); **resume** when there is no such JSON but ``work/<run_id>/last.pt``
+was written for the same config key (a killed run, or one to be continued with more epochs);
 otherwise **fresh** (the work folder is wiped first), except that a fresh run whose twin in another
 table's folder left a checkpoint for the same key continues that checkpoint, in that folder
 (:func:`training_folder`), rather than training the experiment again. A run that another process is training
 (it holds ``work/<run_id>.lock``: :mod:`graphcl.reproduce.lock`), or whose twin in another table's
 folder another process is training (:func:`twin_in_training`), is left to that process.
+
+Of two budget-cut runs of one experiment the one that trained more epochs stands
+(:func:`_trained_further`): budgets are minutes, and minutes buy different numbers of epochs on
+different machines, so a run restarted on a new machine (checkpoints are not committed) replaces its
+record only once it gets further, and a record is never replaced by a shorter run.
 """
 from __future__ import annotations
 
@@ -88,31 +94,73 @@ def config_value(config: Dict[str, Any], path: tuple) -> Any:
     return config
 
 
-def _covers(run: RunSpec, record: Optional[Dict[str, Any]], key: str) -> bool:
-    """Whether ``record`` is a finished run of ``run``'s experiment: the same config up to volatile
-    settings (threads, progress bars, epoch limit), and the same epoch limit or an early stop before it."""
-    if record is None or record.get("status") != "finished" or record.get("key") != key:
-        return False
+def _is_record_of(record: Optional[Dict[str, Any]], key: str) -> bool:
+    return record is not None and record.get("status") == "finished" and record.get("key") == key
+
+
+def _same_epoch_limit(run: RunSpec, record: Dict[str, Any]) -> bool:
+    """Whether ``record`` ran to the epoch limit ``run`` asks for: the same limit, or an early stop before it
+    (more epochs would not change an early-stopped run)."""
     epochs_path = get_task(run.task).epochs_path
     asked, had = config_value(run.config, epochs_path), config_value(record.get("config", {}), epochs_path)
     res = record.get("result", {})
-    if res.get("stopped") == "time_budget":
+    return asked == had or (res.get("stopped") == "early_stop" and asked is not None
+                            and res.get("epochs_run", 0) <= asked)
+
+
+def _covers(run: RunSpec, record: Optional[Dict[str, Any]], key: str) -> bool:
+    """Whether ``record`` is a finished run of ``run``'s experiment: the same config up to volatile
+    settings (threads, progress bars, epoch limit), and the same epoch limit or an early stop before it."""
+    if not _is_record_of(record, key):
+        return False
+    if _cut_by_budget(record):
         # a run cut by its wall-clock budget stands for calls with no larger budget; a call with a
         # larger one (or none) continues it from its checkpoint, where there is one, for the difference
         budget = ("train", "max_minutes")
         asked_min, had_min = config_value(run.config, budget), config_value(record.get("config", {}), budget)
         if asked_min is None or had_min is None or float(asked_min) > float(had_min):
             return False
-    # more epochs would not change an early-stopped run
-    return asked == had or (res.get("stopped") == "early_stop" and asked is not None
-                            and res.get("epochs_run", 0) <= asked)
+    return _same_epoch_limit(run, record)
+
+
+def _cut_by_budget(record: Dict[str, Any]) -> bool:
+    return record.get("result", {}).get("stopped") == "time_budget"
+
+
+def epochs_trained(record: Dict[str, Any]) -> int:
+    """How many epochs a record's run trained."""
+    return int(record.get("epochs_run") or record.get("result", {}).get("epochs_run") or 0)
+
+
+def _trained_further(run: RunSpec, record: Optional[Dict[str, Any]], than: Dict[str, Any], key: str) -> bool:
+    """Whether ``record`` is a finished run of ``run``'s experiment, to the same epoch limit, that trained
+    more epochs than the budget-cut record ``than``.
+
+    Runs of one experiment are deterministic (same config key and seed: the restarts of table 1 retraced
+    their records' validation points bit for bit), so the longer of two budget-cut runs holds the shorter
+    one and more: it is the one that stands for the experiment, whatever minutes each was given (minutes
+    buy different numbers of epochs on different machines).
+    """
+    return (_is_record_of(record, key) and _cut_by_budget(than) and _same_epoch_limit(run, record)
+            and epochs_trained(record) > epochs_trained(than))
 
 
 def run_state(root: Path, run: RunSpec) -> State:
     key = run_key(run)
-    if _covers(run, read_json(result_path(root, run)), key):
+    wd = work_dir(root, run)
+    record = read_json(result_path(root, run))
+    if _covers(run, record, key) and not _checkpoint_further(wd, key, record):
         return "done"
-    return "resume" if _holds_checkpoint(work_dir(root, run), key) else "fresh"
+    return "resume" if _holds_checkpoint(wd, key) else "fresh"
+
+
+def _checkpoint_further(wd: Path, key: str, record: Dict[str, Any]) -> bool:
+    """Whether ``wd`` holds a checkpoint of ``record``'s experiment that trained more epochs than the
+    budget-cut ``record`` (a run restarted on another machine that got past its record). Such a run is
+    resumed even by a call its record covers: with a budget it has spent, that call ends it at once
+    (best weights, test scored) and its record replaces the shorter one."""
+    return (_cut_by_budget(record) and _holds_checkpoint(wd, key)
+            and len(read_history(wd / "log.jsonl")) > epochs_trained(record))
 
 
 def _holds_checkpoint(wd: Path, key: str) -> bool:
@@ -124,15 +172,23 @@ def _holds_checkpoint(wd: Path, key: str) -> bool:
 
 
 def find_twin(root: Path, run: RunSpec) -> Optional[Tuple[Path, Dict[str, Any]]]:
-    """A finished record of the same experiment in another table's folder next to ``root``
-    (``root`` is ``<results>/<table>``; the record must name another table).
+    """A finished record of the same experiment in another table's folder next to ``root`` that
+    ``run`` should take (``root`` is ``<results>/<table>``; the record must name another table): one
+    that covers the call where the run's own record does not, or one that trained further than the
+    run's own budget-cut record (:func:`_trained_further`).
 
     Two tables can hold the same experiment (table 2's LightGCN cells are table 1's honest
     2- and 3-layer cells: same config key, seed and protocol); its record then serves both
     instead of training twice.
     """
     key = run_key(run)
-    return next(((path, record) for path, record in _twin_records(root, run) if _covers(run, record, key)), None)
+    own = read_json(result_path(root, run))
+    own_covers = _covers(run, own, key)
+    for path, record in _twin_records(root, run):
+        wanted = _trained_further(run, record, own, key) if own_covers else _covers(run, record, key)
+        if wanted:
+            return path, record
+    return None
 
 
 def _twin_records(root: Path, run: RunSpec) -> Iterator[Tuple[Path, Dict[str, Any]]]:
@@ -152,7 +208,8 @@ def earlier_record(root: Path, run: RunSpec) -> Optional[Tuple[str, Dict[str, An
 
     A run in state fresh that has one was trained before on a machine whose checkpoint is not here
     (checkpoints are not committed): it restarts from epoch 0, its time budget counting from zero,
-    and its record stays until the restarted run finishes. :func:`describe_record` says what it holds.
+    and its record stays until a run of the experiment trains further (:func:`_train`).
+    :func:`describe_record` says what it holds.
     """
     key = run_key(run)
     own = result_path(root, run)
@@ -167,7 +224,7 @@ def restart_note(run: RunSpec, earlier: Tuple[str, Dict[str, Any]]) -> str:
     """The line ``--plan`` and the runner print for a run that restarts (see :func:`earlier_record`)."""
     name, record = earlier
     return (f"{run.run_id} restarts from epoch 0: {name} ran it to {describe_record(record)}; its checkpoint "
-            "is not on this machine (that record stays until the restarted run finishes)")
+            "is not on this machine (that record stays until a run of it trains further)")
 
 
 def describe_record(record: Dict[str, Any]) -> str:
@@ -295,8 +352,9 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def execute(run: RunSpec, root: Path, isolated: bool = False) -> Dict[str, Any]:
-    """Run (or resume) ``run`` and write its JSON; returns the record.
+def execute(run: RunSpec, root: Path, isolated: bool = False, log: Callable[[str], None] = print) -> Dict[str, Any]:
+    """Run (or resume) ``run`` and write its JSON; returns the record (the earlier one, when that
+    trained further: :func:`_train`).
 
     ``isolated``: this process runs nothing else, so the peak RSS is the run's own.
     Raises :class:`graphcl.reproduce.lock.RunInProgress` when another process is training it.
@@ -312,17 +370,18 @@ def execute(run: RunSpec, root: Path, isolated: bool = False) -> Dict[str, Any]:
                                         f"is being trained by {twin[1]}; a call after it finishes copies its record in")
                 wd, state = training_folder(root, run, state)
                 if wd == work_dir(root, run):
-                    return _train(run, root, isolated, state, wd)
+                    return _train(run, root, isolated, state, wd, log)
                 with hold_run_lock(wd.parent, wd.name):  # that table's calls then leave the run alone
                     if not _holds_checkpoint(wd, run_key(run)):  # that table restarted it meanwhile
-                        return _train(run, root, isolated, "fresh", work_dir(root, run))
-                    return _train(run, root, isolated, state, wd)
+                        return _train(run, root, isolated, "fresh", work_dir(root, run), log)
+                    return _train(run, root, isolated, state, wd, log)
     record = read_json(result_path(root, run))
     assert record is not None
     return record
 
 
-def _train(run: RunSpec, root: Path, isolated: bool, state: State, wd: Path) -> Dict[str, Any]:
+def _train(run: RunSpec, root: Path, isolated: bool, state: State, wd: Path,
+           log: Callable[[str], None] = print) -> Dict[str, Any]:
     task = get_task(run.task)
     if state == "fresh" and wd.exists():
         shutil.rmtree(wd)
@@ -363,6 +422,13 @@ def _train(run: RunSpec, root: Path, isolated: bool, state: State, wd: Path) -> 
     }
     if wd != work_dir(root, run):
         record["trained_in"] = work_name(wd)
+    kept = read_json(result_path(root, run))
+    if _trained_further(run, kept, record, record["key"]):
+        # the budget cut this run before the epoch its record reached (a restart on a slower machine):
+        # the record says more, so it stays; so does the checkpoint, which a larger budget continues
+        log(f"  {run.run_id}: kept its record ({describe_record(kept)}); this call's run ended at "
+            f"{describe_record(record)}, and its checkpoint in {work_name(wd)} continues with a larger budget")
+        return kept
     write_json_atomic(record, result_path(root, run))
     return record
 
@@ -398,25 +464,26 @@ def run_all(runs: List[RunSpec], root: Path, jobs: int = 1,
     pending: List[Outcome] = []
     for run in runs:
         state = run_state(root, run)
+        busy = being_trained(root, run) if state != "done" else None
+        if busy is not None:
+            wd, holder = busy
+            log(f"  {run.run_id}: being trained by {holder}; left to it" if wd == work_dir(root, run) else
+                f"  {run.run_id}: the same experiment as {work_name(wd)} is being trained by {holder}; "
+                "left to it (its record is copied in by a call after it finishes)")
+            outcomes.append(Outcome(run, "running"))
+            continue
+        further = state == "done"  # a twin is taken then only when it trained further
+        source = adopt_twin(root, run)
+        if source is not None:
+            log(f"  {run.run_id}: the same experiment as {source} (same config key)"
+                + (", trained further than this table's record" if further else "") + "; its record is copied")
+            state = run_state(root, run)
         if state != "done":
-            busy = being_trained(root, run)
-            if busy is not None:
-                wd, holder = busy
-                log(f"  {run.run_id}: being trained by {holder}; left to it" if wd == work_dir(root, run) else
-                    f"  {run.run_id}: the same experiment as {work_name(wd)} is being trained by {holder}; "
-                    "left to it (its record is copied in by a call after it finishes)")
-                outcomes.append(Outcome(run, "running"))
-                continue
-            source = adopt_twin(root, run)
-            if source is not None:
-                log(f"  {run.run_id}: the same experiment as {source} (same config key); its record is copied")
-                state = "done"
-            else:
-                wd, state = training_folder(root, run, state)
-                if wd != work_dir(root, run):
-                    log(f"  {run.run_id}: continues the checkpoint of the same experiment in {work_name(wd)}")
-                elif state == "fresh" and (earlier := earlier_record(root, run)) is not None:
-                    log(f"  {restart_note(run, earlier)}")
+            wd, state = training_folder(root, run, state)
+            if wd != work_dir(root, run):
+                log(f"  {run.run_id}: continues the checkpoint of the same experiment in {work_name(wd)}")
+            elif state == "fresh" and (earlier := earlier_record(root, run)) is not None:
+                log(f"  {restart_note(run, earlier)}")
         (outcomes if state == "done" else pending).append(
             Outcome(run, state, read_json(result_path(root, run)) if state == "done" else None))
     busy = sum(o.state == "running" for o in outcomes)
@@ -439,7 +506,7 @@ def run_all(runs: List[RunSpec], root: Path, jobs: int = 1,
         for o in pending:
             log(f"  run {o.run.run_id} ({o.state})")
             try:
-                finish(o, execute(o.run, root), None)
+                finish(o, execute(o.run, root, log=log), None)
             except GraphclError as exc:
                 finish(o, None, str(exc))
             except Exception:  # noqa: BLE001 - one broken run must not lose the others
