@@ -8,7 +8,9 @@ in each dataclass's ``__post_init__`` so that a config can never exist in an inv
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
 import os
 import typing
 from pathlib import Path
@@ -129,8 +131,24 @@ def field_types(cls: type) -> dict:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
 
 
-def from_dict(cls: Type[T], data: Mapping[str, Any], where: str = "config") -> T:
-    """Build dataclass ``cls`` from ``data``, rejecting unknown keys and converting types."""
+def _field_default(cls: type, name: str) -> Any:
+    """The default value of field ``name`` of dataclass ``cls`` (a fresh one for a factory), or None."""
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            if f.default_factory is not dataclasses.MISSING:
+                return f.default_factory()
+            return None if f.default is dataclasses.MISSING else f.default
+    return None
+
+
+def from_dict(cls: Type[T], data: Mapping[str, Any], where: str = "config", base: Any = None) -> T:
+    """Build dataclass ``cls`` from ``data``, rejecting unknown keys and converting types.
+
+    Keys missing from ``data`` keep the values of ``base`` (an instance of ``cls``) or, without
+    one, the field defaults. A nested section fills in from its parent's default for that
+    field, not from the section class's own defaults: ``{"train": {"epochs": 5}}`` for a
+    config whose ``train`` defaults to ``TrainConfig(lr=8e-4, ...)`` keeps ``lr=8e-4``.
+    """
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
@@ -142,7 +160,18 @@ def from_dict(cls: Type[T], data: Mapping[str, Any], where: str = "config") -> T
             f"{where}: unknown key {unknown[0]!r} for {cls.__name__} "
             f"(valid keys: {', '.join(sorted(types))})"
         )
-    kwargs = {k: _convert(v, types[k], f"{where}.{k}") for k, v in data.items()}
+    kwargs = {}
+    for k, v in data.items():
+        tp = types[k]
+        if dataclasses.is_dataclass(tp) and isinstance(v, Mapping):
+            parent = getattr(base, k) if base is not None else _field_default(cls, k)
+            kwargs[k] = from_dict(tp, v, f"{where}.{k}", parent if isinstance(parent, tp) else None)
+        else:
+            kwargs[k] = _convert(v, tp, f"{where}.{k}")
+    if base is not None:
+        for k in types:
+            if k not in kwargs:
+                kwargs[k] = copy.deepcopy(getattr(base, k))
     try:
         return cls(**kwargs)
     except ConfigError:
@@ -218,8 +247,8 @@ def merge(base: Mapping, override: Mapping) -> dict:
 
 
 def check_positive(name: str, value: float, allow_zero: bool = False) -> None:
-    """Raise :class:`ConfigError` unless ``value`` > 0 (or >= 0)."""
-    if value < 0 or (value == 0 and not allow_zero):
+    """Raise :class:`ConfigError` unless ``value`` is finite and > 0 (or >= 0)."""
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise ConfigError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value}")
 
 

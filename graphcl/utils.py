@@ -1,8 +1,12 @@
-"""Small helpers shared across layers: seeding, devices, timing."""
+"""Small helpers shared across layers: seeding, devices, atomic JSON files."""
 from __future__ import annotations
 
+import json
+import os
 import random
-from typing import Optional, Union
+import tempfile
+from pathlib import Path
+from typing import Any, Optional, Union
 
 import numpy as np
 import torch
@@ -35,3 +39,24 @@ def generator(seed: Optional[int], device: Union[str, torch.device] = "cpu") -> 
     else:
         gen.manual_seed(int(seed) % (2**63))
     return gen
+
+
+def _json_default(obj: Any) -> Any:
+    """NumPy scalars as Python numbers; anything else JSON cannot hold as its string."""
+    return obj.item() if isinstance(obj, np.generic) else str(obj)
+
+
+def write_json_atomic(obj: Any, path: Union[str, os.PathLike]) -> None:
+    """Write ``obj`` as indented JSON via a temporary file and ``os.replace``, so a reader (or a
+    crash mid-write) never sees a torn file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=1, default=_json_default)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -73,6 +73,16 @@ def test_sdcn_without_features_says_so(data_root, name):
         load_sdcn(data_root, name)
 
 
+def test_sdcn_bad_node_id_names_its_file_line(tmp_path):
+    """Blank lines are skipped when reading, but the error still names the line in the file."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "graph").mkdir()
+    (tmp_path / "data" / "acm_label.txt").write_text("0\n1\n0\n1\n")
+    (tmp_path / "graph" / "acm_graph.txt").write_text("0 1\n\n1 2\n\n2 9\n")
+    with pytest.raises(DataError, match=r"acm_graph.txt, line 5: node id outside \[0, 4\)"):
+        load_sdcn(tmp_path, "acm")
+
+
 def test_planetoid_refuses_code_in_pickles(tmp_path):
     class Evil:
         def __reduce__(self):

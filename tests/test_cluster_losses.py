@@ -56,15 +56,17 @@ def _random_graph(n, p, seed):
     return torch.tensor(np.stack([rows, cols])), a.astype(np.float64)
 
 
+@pytest.mark.parametrize("cumulative", [False, True])
 @pytest.mark.parametrize("order", [1, 2, 3])
-def test_positive_pairs_match_dense_power(order):
+def test_positive_pairs_match_dense_power(order, cumulative):
     edge_index, a = _random_graph(12, 0.2, order)
     n = a.shape[0]
     ahat = a + np.eye(n)
     ahat = ahat / ahat.sum(1, keepdims=True)
-    w = np.linalg.matrix_power(ahat, order)
+    powers = [np.linalg.matrix_power(ahat, r) for r in range(1, order + 1)]
+    w = sum(powers) if cumulative else powers[-1]
     np.fill_diagonal(w, 0.0)
-    pairs, weights = positive_pairs(edge_index, n, order)
+    pairs, weights = positive_pairs(edge_index, n, order, cumulative)
     dense = np.zeros((n, n))
     dense[pairs[0].numpy(), pairs[1].numpy()] = weights.numpy()
     np.testing.assert_allclose(dense, w, atol=1e-6)

@@ -58,3 +58,29 @@ def test_yaml_roundtrip_and_bad_yaml(tmp_path):
 def test_override_without_equals():
     with pytest.raises(ConfigError, match="expected key=value"):
         parse_overrides(["layers"])
+
+
+@dataclass
+class Tuned:
+    """A parent whose nested section defaults differ from the section class's own defaults."""
+
+    inner: Inner = field(default_factory=lambda: Inner(lr=0.5, ks=(1, 2)))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=7, lr=8e-4, patience=5))
+
+
+def test_a_partial_nested_section_keeps_the_parents_defaults():
+    cfg = from_dict(Tuned, {"inner": {"ks": [3]}, "train": {"epochs": 9}})
+    assert cfg.inner == Inner(lr=0.5, ks=(3,))
+    assert (cfg.train.epochs, cfg.train.lr, cfg.train.patience) == (9, 8e-4, 5)
+    assert from_dict(Tuned, {}).train.lr == 8e-4  # and an absent section is the parent's default
+
+
+def test_a_partial_nested_section_is_still_validated():
+    with pytest.raises(ConfigError, match="train.patience must be >= 0"):
+        from_dict(Tuned, {"train": {"patience": -1}})
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_numbers_are_rejected(value):
+    with pytest.raises(ConfigError, match=f"train.lr must be > 0, got {value}$"):
+        from_dict(TrainConfig, parse_overrides([f"lr={value}"]))

@@ -194,6 +194,20 @@ def test_cli_download(env, capsys):
     assert (env.cache / "datasets" / "toy" / "test.txt").read_bytes() == TEST
 
 
+def test_cli_download_checks_a_local_copy_that_is_already_complete(env, monkeypatch, capsys):
+    env.card()
+    shared = env.root / "shared"
+    folder = env.data(shared, test=TEST + b"3 3\n")  # parses, but is not the card's file
+    monkeypatch.setenv("GRAPHCL_DATA", str(shared))
+    assert cli_main(["data", "download", "toy"]) != 0
+    err = capsys.readouterr().err
+    assert f"{folder / 'test.txt'}: sha256 mismatch" in err and "all required files verified" not in err
+    assert (folder / "test.txt").exists()  # a user's file is never deleted
+    (folder / "test.txt").write_bytes(TEST)
+    assert cli_main(["data", "download", "toy"]) == 0
+    assert f"all required files verified in {folder}" in capsys.readouterr().out
+
+
 # -- parsed cache ------------------------------------------------------------------------------
 def test_cache_hit_and_invalidation_on_changed_source(env, monkeypatch):
     env.card(files={"train.txt": {}, "test.txt": {}})  # unverified user-style card

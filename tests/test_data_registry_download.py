@@ -104,6 +104,12 @@ class _Server:
             def do_GET(self):
                 rng = self.headers.get("Range")
                 outer.ranges_seen.append(rng)
+                if rng and ranges and int(rng.split("=")[1].rstrip("-")) >= len(payload):
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{len(payload)}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if rng and ranges:
                     start = int(rng.split("=")[1].rstrip("-"))
                     body = payload[start:]
@@ -142,6 +148,25 @@ def test_interrupted_download_resumes_or_restarts(tmp_path, ranges):
     with _Server(PAYLOAD, ranges=ranges) as server:
         download(server.url, dest, sha256=hashlib.sha256(PAYLOAD).hexdigest(), progress=False)
     assert server.ranges_seen == ["bytes=1000-"]
+    assert dest.read_bytes() == PAYLOAD
+
+
+def test_complete_partial_file_is_kept_without_a_request(tmp_path):
+    """A crash between the last byte and the rename leaves a complete .part: no Range past its end."""
+    dest = tmp_path / "data.bin"
+    (tmp_path / "data.bin.part").write_bytes(PAYLOAD)
+    with _Server(PAYLOAD, ranges=True) as server:
+        download(server.url, dest, sha256=hashlib.sha256(PAYLOAD).hexdigest(), progress=False)
+    assert server.ranges_seen == []
+    assert dest.read_bytes() == PAYLOAD and not (tmp_path / "data.bin.part").exists()
+
+
+def test_partial_file_past_the_end_restarts_after_http_416(tmp_path):
+    dest = tmp_path / "data.bin"
+    (tmp_path / "data.bin.part").write_bytes(b"x" * (len(PAYLOAD) + 10))  # not a prefix of the file
+    with _Server(PAYLOAD, ranges=True) as server:
+        download(server.url, dest, sha256=hashlib.sha256(PAYLOAD).hexdigest(), progress=False)
+    assert server.ranges_seen == [f"bytes={len(PAYLOAD) + 10}-", None]
     assert dest.read_bytes() == PAYLOAD
 
 

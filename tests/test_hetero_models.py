@@ -50,6 +50,17 @@ def _probe(model, data):
     return linear_probe(model.embed(), t.y, t["train_20"], t["val_20"], t["test_20"], ProbeConfig(runs=3, epochs=100, lr=0.05))
 
 
+@pytest.mark.parametrize("lam", [0.0, 1.0])
+def test_heco_lam_weights_the_meta_path_view_anchors(lam):
+    """HeCo's loss is lam * L_mp + (1 - lam) * L_sc: lam = 1 keeps only meta-path-view anchors."""
+    torch.manual_seed(0)
+    model = HeCo(planted_graph(), HeCoConfig(hidden=16, tau=0.5, feat_drop=0.0, attn_drop=0.0, lam=lam,
+                                             sample_rates=[3, 1], max_positives=5))
+    terms = model.loss()
+    assert not torch.isclose(terms["mp"], terms["sc"])  # the two directions differ on this graph
+    assert torch.isclose(terms["loss"].detach(), terms["mp"] if lam == 1.0 else terms["sc"])
+
+
 def test_heco_separates_planted_classes_and_lowers_loss():
     torch.manual_seed(0)
     data = planted_graph()

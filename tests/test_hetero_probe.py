@@ -18,8 +18,16 @@ def test_f1_scores_match_sklearn():
     pred[1, :] = 2  # a run that never predicts three of the classes
     macro, micro = f1_scores(pred, y, 4)
     for r in range(3):
-        assert abs(float(macro[r]) - f1_score(y, pred[r], average="macro", labels=np.unique(y), zero_division=0)) < 1e-6
+        assert abs(float(macro[r]) - f1_score(y, pred[r], average="macro", zero_division=0)) < 1e-6
         assert abs(float(micro[r]) - f1_score(y, pred[r], average="micro")) < 1e-6
+
+
+def test_macro_f1_counts_a_class_that_only_the_predictions_hold():
+    """sklearn (HeCo's evaluation) averages over the labels of y and of the predictions."""
+    y, pred = torch.tensor([0, 0, 1, 1]), torch.tensor([[0, 2, 1, 1]])
+    macro, _ = f1_scores(pred, y, 3)
+    assert float(macro[0]) == pytest.approx((2 / 3 + 1 + 0) / 3)  # 0.556, not (2/3 + 1) / 2
+    assert float(macro[0]) == pytest.approx(f1_score(y, pred[0], average="macro"))
 
 
 def _blobs(n_per_class=60, dim=8, sep=4.0, seed=0):

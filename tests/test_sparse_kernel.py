@@ -67,6 +67,19 @@ def test_neighbourhood_block_keeps_rows_as_prefix_and_matches_the_dense_block():
     torch.testing.assert_close(block2.to_dense(), dense[cols][:, cols2])
 
 
+def test_neighbourhood_block_is_a_valid_csr_tensor():
+    """Sorted, distinct column indices per row: the invariants torch checks and cuSPARSE assumes
+    (renumbering columns with the rows first unsorts them unless the block is sorted)."""
+    adj = _random_adj()
+    gen = torch.Generator().manual_seed(1)
+    for size in (2, 5, 9, 20):
+        rows = torch.randperm(adj.shape[0], generator=gen)[:size]
+        cols, block = neighbourhood_block(adj, rows)
+        torch.sparse_csr_tensor(block.crow_indices(), block.col_indices(), block.values(), block.shape,
+                                check_invariants=True)
+        torch.testing.assert_close(block.to_dense(), adj.to_dense()[rows][:, cols])
+
+
 @pytest.mark.parametrize("layers,combine,include_layer0,per_layer", [
     (1, "mean", True, False), (2, "mean", True, False), (3, "mean", True, True),
     (1, "mean", False, False), (2, "sum", False, False), (3, "sum", True, False),

@@ -1,6 +1,5 @@
 """Trainer: early stopping, atomic checkpoints, resume, NaN handling."""
 import json
-import math
 
 import pytest
 import torch

@@ -6,14 +6,13 @@ Prints mean ± std of ACC/NMI/ARI/F1 (%) over ``--runs`` seeds and seconds/epoch
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 
 from graphcl.config import from_dict, load_yaml, merge, parse_overrides, to_dict
 from graphcl.errors import ConfigError
+from graphcl.utils import write_json_atomic
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "experiments" / "configs" / "cluster"
 
@@ -92,13 +91,6 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _write(path: Path, payload: dict) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=2, default=lambda o: o.item() if isinstance(o, np.generic) else str(o))
-    tmp.replace(path)
-
-
 def run(args: argparse.Namespace) -> int:
     from graphcl.tasks.cluster import cluster_runs, summarize
 
@@ -124,8 +116,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  seed {res['seed']}: {scores}  ({res['seconds_per_epoch']:.3f} s/epoch)", flush=True)
         done.append(res)
         # Written after every seed so that an interrupted long run keeps its finished seeds.
-        _write(out / "metrics.json", {**header, "complete": len(done) == len(seeds), "runs": done,
-                                      "summary": summarize(done)})
+        write_json_atomic({**header, "complete": len(done) == len(seeds), "runs": done,
+                           "summary": summarize(done)}, out / "metrics.json")
 
     cluster_runs(data, cfg, seeds, device=args.device, use_cache=not args.no_cache, log=log)
     print(format_summary(summarize(done)))

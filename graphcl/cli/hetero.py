@@ -12,7 +12,6 @@ trained on ``train_20`` and scored on ``val_20`` — never test labels.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -21,12 +20,12 @@ from typing import Any, Dict, Literal, Optional
 
 import torch
 
-from graphcl.config import from_dict, load_yaml, merge, parse_overrides, to_dict
+from graphcl.config import check_positive, from_dict, load_yaml, merge, parse_overrides, to_dict
 from graphcl.data.hetero import SPLIT_SIZES, load_hetero
 from graphcl.errors import ConfigError
 from graphcl.eval.probe import ProbeConfig, kmeans_scores, linear_probe
 from graphcl.train.trainer import Trainer, TrainConfig
-from graphcl.utils import resolve_device, seed_everything
+from graphcl.utils import resolve_device, seed_everything, write_json_atomic
 
 MODELS = {
     "heco": ("graphcl.models.heco", "HeCo"),
@@ -57,6 +56,9 @@ class HeteroRunConfig:
             raise ConfigError(f"model {self.model!r} is not a heterogeneous model (choose from {', '.join(MODELS)})")
         if self.dataset not in DATASETS:
             raise ConfigError(f"dataset {self.dataset!r} is not supported (choose from {', '.join(DATASETS)})")
+        check_positive("cluster_runs", self.cluster_runs)
+        if self.threads is not None:
+            check_positive("threads", self.threads)
         if self.layout is None:
             self.layout = "meow" if self.dataset == "imdb" else "heco"
         # The early-stopping signal follows from ``select``; the Trainer reads it from train.*.
@@ -180,9 +182,7 @@ def run(cfg: HeteroRunConfig, out_dir: Optional[Path] = None, resume: bool = Fal
         "config": to_dict(cfg),
     }
     if out_dir is not None:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        with open(Path(out_dir) / "metrics.json", "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=2)
+        write_json_atomic(result, Path(out_dir) / "metrics.json")
     return result
 
 

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from graphcl.config import from_dict, load_yaml, merge, parse_overrides, to_dict
+from graphcl.config import from_dict, load_yaml, merge, parse_overrides
 from graphcl.models.registry import available_models
 from graphcl.tasks.recommend import RecConfig, run
 

@@ -87,6 +87,10 @@ def download(url: str, dest: PathLike, sha256: Optional[str] = None, git_blob_sh
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     offset = part.stat().st_size if part.is_file() else 0
+    if offset and _verifies(part, sha256, git_blob_sha1):
+        # a complete download whose rename was interrupted: asking for more would get HTTP 416
+        os.replace(part, dest)
+        return dest
     request = urllib.request.Request(url, headers={"User-Agent": "graphcl"})
     if offset:
         request.add_header("Range", f"bytes={offset}-")
@@ -98,6 +102,13 @@ def download(url: str, dest: PathLike, sha256: Optional[str] = None, git_blob_sh
             length = resp.headers.get("Content-Length")
             total = offset + int(length) if length is not None else None
             _stream(resp, part, offset, total, progress, desc=dest.name)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and offset:
+            # the server has no bytes past the partial file: it is not a prefix of this file
+            part.unlink()
+            return download(url, dest, sha256=sha256, git_blob_sha1=git_blob_sha1, progress=progress)
+        raise DataError(dest, f"download from {url} failed (HTTP {exc.code} {exc.reason}); "
+                              f"a partial file, if any, is kept at {part.name} and the next attempt resumes it") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DataError(dest, f"download from {url} failed ({reason}); "
@@ -105,6 +116,14 @@ def download(url: str, dest: PathLike, sha256: Optional[str] = None, git_blob_sh
     verify_file(part, sha256, git_blob_sha1, delete_on_mismatch=True, label=f"{dest} (downloaded from {url})")
     os.replace(part, dest)
     return dest
+
+
+def _verifies(path: Path, sha256: Optional[str], git_blob_sha1: Optional[str]) -> bool:
+    try:
+        verify_file(path, sha256, git_blob_sha1)
+    except DataError:
+        return False
+    return True
 
 
 def _stream(resp, part: Path, offset: int, total: Optional[int], progress: bool, desc: str) -> None:

@@ -63,15 +63,16 @@ def _is_int(token: str) -> bool:
         return False
 
 
-def read_int_columns(path: PathLike, ncols: int, what: Optional[str] = None) -> np.ndarray:
+def read_int_columns(path: PathLike, ncols: int, what: Optional[str] = None, line_numbers: bool = False):
     """Whitespace-separated integers, ``ncols`` per line (blank lines skipped), as (n, ncols) int64.
 
     ``what`` names the expected content in errors (default ``"<ncols> integer column(s)"``);
     a wrong field count, a non-integer token and an empty file are :class:`DataError` s
-    naming the file and line.
+    naming the file and line. With ``line_numbers`` the result is ``(rows, lines)``, ``lines[k]``
+    the 1-based file line of row ``k``, so callers checking values can name the line too.
     """
     what = what or f"{ncols} integer column(s)"
-    rows = []
+    rows, lines = [], []
     with _open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             tokens = line.split()
@@ -83,9 +84,11 @@ def read_int_columns(path: PathLike, ncols: int, what: Optional[str] = None) -> 
                 rows.append([int(t) for t in tokens])
             except ValueError:
                 raise DataError(path, f"expected {what}, got {line.strip()!r}", line=lineno) from None
+            lines.append(lineno)
     if not rows:
         raise DataError(path, "file is empty")
-    return np.asarray(rows, dtype=np.int64)
+    out = np.asarray(rows, dtype=np.int64)
+    return (out, np.asarray(lines, dtype=np.int64)) if line_numbers else out
 
 
 def read_atomic_inter(path: PathLike) -> pd.DataFrame:

@@ -241,10 +241,15 @@ def fetch(card: Card, data_dir: Optional[PathLike] = None, progress: bool = True
     """Make every required file of ``card`` available; returns the folder holding them.
 
     Files already in some root are copied (after verification) into the cache folder next
-    to the downloaded ones, so a dataset never mixes roots.
+    to the downloaded ones, so a dataset never mixes roots. A root that already holds every
+    required file is checked against the card's hashes too (its files are never deleted).
     """
     st = status(card, data_dir)
     if st.present:
+        if not card.location.startswith("package:"):
+            for spec in card.required_files:
+                if spec.verifiable:
+                    verify_file(st.folder / spec.path, spec.sha256, spec.git_blob_sha1)  # type: ignore[operator]
         return st.folder  # type: ignore[return-value]
     target = cache_root() / "datasets" / card.folder
     for spec in card.required_files:

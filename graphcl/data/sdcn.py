@@ -43,11 +43,11 @@ def load_sdcn(root: Path, name: str) -> Data:
     num_nodes = len(y)
 
     graph_path = folder / "graph" / f"{name}_graph.txt"
-    edges = read_int_columns(graph_path, 2)
+    edges, lines = read_int_columns(graph_path, 2, line_numbers=True)
     bad = np.flatnonzero((edges < 0).any(1) | (edges >= num_nodes).any(1))
     if len(bad):
         raise DataError(graph_path, f"node id outside [0, {num_nodes}) (the label file has {num_nodes} nodes)",
-                        line=int(bad[0]) + 1)
+                        line=int(lines[bad[0]]))
     src, dst = edges[:, 0], edges[:, 1]
     keep = src != dst
     rows = np.concatenate([src[keep], dst[keep]])

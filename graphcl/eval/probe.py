@@ -65,9 +65,9 @@ def f1_scores(pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> tuple:
     t = F.one_hot(y, num_classes).float()  # n x C
     tp = (p * t).sum(dim=1)
     denom = p.sum(dim=1) + t.sum(dim=0)
-    f1 = torch.where(denom > 0, 2 * tp / denom.clamp_min(1), torch.zeros_like(tp))
-    present = t.sum(dim=0) > 0  # sklearn's macro average over the labels that occur
-    macro = (f1 * present).sum(dim=1) / present.sum().clamp_min(1)
+    present = denom > 0  # sklearn's macro average: over the labels in y or in the run's predictions
+    f1 = torch.where(present, 2 * tp / denom.clamp_min(1), torch.zeros_like(tp))
+    macro = f1.sum(dim=1) / present.sum(dim=1).clamp_min(1)
     micro = (pred == y).float().mean(dim=1)
     return macro, micro
 

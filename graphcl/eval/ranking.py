@@ -106,8 +106,8 @@ def metrics_from_hits(hits: torch.Tensor, n_truth: torch.Tensor, ks: Sequence[in
 def _as_csr(truth: Truth, shape) -> sp.csr_matrix:
     if sp.issparse(truth):
         return sp.csr_matrix(truth)
-    rows = [np.full(len(list(items)), u) for u, items in enumerate(truth)]
-    cols = [np.fromiter(items, dtype=np.int64) for items in truth]
+    cols = [np.fromiter(items, dtype=np.int64) for items in truth]  # one pass: items may be iterators
+    rows = [np.full(len(c), u) for u, c in enumerate(cols)]
     r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
     return sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=shape)
@@ -173,6 +173,9 @@ class RankingEvaluator:
             excl = sp.csr_matrix(mat) if excl is None else excl + sp.csr_matrix(mat)
         self.exclude = None if excl is None else SparseRows(excl, self.device)
         self.users = torch.nonzero(self.truth.row_len > 0).flatten()
+        if len(self.users) == 0:
+            # an empty split would score {} and early stopping would fail on a missing metric
+            raise ValueError("no user has ground-truth items: the split to evaluate is empty")
 
     @torch.no_grad()
     def evaluate(self, score_fn: Callable[[torch.Tensor], torch.Tensor]) -> Dict[str, float]:

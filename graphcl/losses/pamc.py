@@ -4,8 +4,10 @@ For embeddings ``z`` (N x d), cosine ``s(a, b) = a.b / (|a||b|)`` and temperatur
 scale ``tau`` (it multiplies the cosine):
 
 * positive mass of node i over its r-hop neighbourhood,
-  ``pos_i = sum_{j != i} W_ij exp(tau s(z_i, z_j))`` with ``W = (D^-1 (A + I))^r``;
-  computed over the nonzeros of ``W`` only: O(nnz(W) d).
+  ``pos_i = sum_{j != i} W_ij exp(tau s(z_i, z_j))`` with ``W = Â^r`` and ``Â = D^-1 (A + I)``,
+  or the "influence" form ``W = Â + Â^2 + ... + Â^r`` (``cumulative``; what the official SCGC and
+  PamC code computes under its ``--influence`` flag); computed over the nonzeros of ``W`` only:
+  O(nnz(W) d).
 * SCGC all-pairs negatives: ``neg_i = sum_{k != i} exp(tau s(z_i, z_k))``: O(N^2 d) time and
   O(N^2) memory.
 * PamC meta-node negatives: with meta-nodes ``m_c = sum_{i in c} z_i`` (hard clusters),
@@ -26,8 +28,10 @@ import torch.nn.functional as F
 from graphcl.views.meta_node import meta_nodes
 
 
-def positive_pairs(edge_index: torch.Tensor, num_nodes: int, order: int = 1) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Nonzeros of ``W = (D^-1 (A + I))^order`` off the diagonal, as ``(pairs 2 x P, weights P)``.
+def positive_pairs(edge_index: torch.Tensor, num_nodes: int, order: int = 1,
+                   cumulative: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Nonzeros of ``W = Â^order`` (or ``Â + ... + Â^order`` if ``cumulative``) off the diagonal,
+    as ``(pairs 2 x P, weights P)``, with ``Â = D^-1 (A + I)``.
 
     ``A`` is the binary symmetric adjacency of ``edge_index`` (duplicates collapse) and ``D``
     the row sums of ``A + I`` (the SDCN row-normalised adjacency). Self-pairs are dropped
@@ -40,10 +44,11 @@ def positive_pairs(edge_index: torch.Tensor, num_nodes: int, order: int = 1) -> 
     adj.data[:] = 1.0
     adj = ((adj + adj.T) > 0).astype(np.float64) + sp.eye(num_nodes, format="csr")
     adj = sp.diags(1.0 / np.asarray(adj.sum(1)).ravel()) @ adj
-    power = adj
+    power = total = adj
     for _ in range(order - 1):
         power = power @ adj
-    power = sp.coo_matrix(power)
+        total = total + power if cumulative else power
+    power = sp.coo_matrix(total)
     keep = power.row != power.col
     rows, cols, vals = power.row[keep], power.col[keep], power.data[keep]
     order_idx = np.lexsort((cols, rows))

@@ -32,6 +32,10 @@ class Recommender(nn.Module):
         self._cache = None
         return super().train(mode)
 
+    def load_state_dict(self, *args, **kwargs):  # noqa: D102 - nn.Module API
+        self._cache = None  # new weights: embeddings cached in eval mode are stale
+        return super().load_state_dict(*args, **kwargs)
+
     def compute_embeddings(self) -> Tuple[torch.Tensor, torch.Tensor]:
         """(user, item) embeddings used for ranking; override in embedding models."""
         raise NotImplementedError

@@ -8,10 +8,10 @@
   multi-positive InfoNCE, positives = nodes strongly linked by meta-paths:
 
       s_ij = cos(g(z^sc_i), g(z^mp_j)) / tau
-      L    = lam * L_sc + (1 - lam) * L_mp
+      L    = lam * L_mp + (1 - lam) * L_sc
 
-  where ``L_sc`` takes schema-view anchors (rows of ``s``) and ``L_mp`` meta-path-view anchors
-  (rows of ``s^T``). The meta-path view's ``z^mp`` is the learned embedding.
+  where ``L_mp`` takes meta-path-view anchors (rows of ``s^T``) and ``L_sc`` schema-view anchors
+  (rows of ``s``), as HeCo's equation and code weight them. The meta-path view's ``z^mp`` is the learned embedding.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Literal, Optional
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch_geometric.data import HeteroData
 
@@ -125,7 +124,8 @@ class HeCo(nn.Module):
         z_mp, z_sc = self.views()
         logits = cosine_logits(self.project_out(z_sc), self.project_out(z_mp), self.config.tau)
         l_sc, l_mp = cross_view_infonce(logits, self.positives)
-        total = self.config.lam * l_sc + (1.0 - self.config.lam) * l_mp
+        # HeCo's weighting: lam on the meta-path-view anchors, 1 - lam on the schema-view ones
+        total = self.config.lam * l_mp + (1.0 - self.config.lam) * l_sc
         self.last_loss = float(total.detach())
         return {"loss": total, "sc": l_sc.detach(), "mp": l_mp.detach()}
 

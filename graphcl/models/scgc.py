@@ -31,9 +31,14 @@ class ContrastClusterConfig:
     alpha: float = 1.0  # weight of the contrastive term
     beta: float = 1.0  # weight of KL(p || q)
     order: int = 1  # r of the r-hop positive neighbourhood A^r
+    # positives weighted by A + A^2 + ... + A^r, as the official code's --influence flag (which every
+    # published PamC command sets); False keeps A^r alone (the same for order 1)
+    cumulative: bool = False
     tau: float = 1.0  # multiplies the cosine similarity
     v: float = 1.0  # Student-t degrees of freedom of q
-    recon_weight: float = 1.0  # autoencoder reconstruction (needs a decoder; 0 disables)
+    # autoencoder reconstruction (needs a decoder; 0 disables). The official SCGC code's `SCGC` model
+    # keeps it; its encoder-only SCGC_TRIM and PamC (SCGC_TRIMPOSCCSP) models have none.
+    recon_weight: float = 1.0
 
     def __post_init__(self) -> None:
         check_positive("loss.alpha", self.alpha, allow_zero=True)
@@ -64,7 +69,7 @@ class SCGC(nn.Module):
         self.num_clusters = int(centroids.shape[0])
         self.register_buffer("x", x, persistent=False)
         self.register_buffer("edge_index", edge_index, persistent=False)
-        pairs, weights = positive_pairs(edge_index, x.shape[0], config.order)
+        pairs, weights = positive_pairs(edge_index, x.shape[0], config.order, config.cumulative)
         self.register_buffer("pairs", pairs, persistent=False)
         self.register_buffer("pair_weights", weights, persistent=False)
         self.register_buffer("target", torch.empty(0), persistent=False)

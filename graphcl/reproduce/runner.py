@@ -35,7 +35,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -48,6 +47,7 @@ from graphcl.errors import GraphclError
 from graphcl.reproduce.lock import RunInProgress, hold_run_lock, lock_holder
 from graphcl.reproduce.spec import RunSpec, config_key
 from graphcl.reproduce.tasks import get_task
+from graphcl.utils import write_json_atomic
 
 State = Literal["done", "resume", "fresh"]
 
@@ -72,19 +72,6 @@ def read_json(path: Path) -> Optional[Dict[str, Any]]:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def write_json_atomic(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def config_value(config: Dict[str, Any], path: tuple) -> Any:

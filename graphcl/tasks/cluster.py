@@ -93,6 +93,8 @@ class ClusterConfig:
             raise ConfigError(f"encoder must be one of {', '.join(ENCODERS)}, got {self.encoder!r}")
         check_positive("z_dim", self.z_dim)
         check_positive("kmeans_n_init", self.kmeans_n_init)
+        for i, width in enumerate(self.hidden):
+            check_positive(f"hidden[{i}]", width)
         if self.num_clusters is not None and self.num_clusters < 2:
             raise ConfigError(f"num_clusters must be >= 2, got {self.num_clusters}")
 

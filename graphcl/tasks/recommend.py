@@ -10,7 +10,6 @@ Protocols:
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -27,9 +26,9 @@ from graphcl.data.registry import load_dataset
 from graphcl.data.sampler import BPRSampler
 from graphcl.eval.ranking import METRICS, RankingEvaluator
 from graphcl.models.registry import get_model
-from graphcl.train.checkpoint import load_checkpoint, save_atomic
+from graphcl.train.checkpoint import load_checkpoint
 from graphcl.train.trainer import FitResult, TrainConfig, Trainer
-from graphcl.utils import resolve_device, seed_everything
+from graphcl.utils import resolve_device, seed_everything, write_json_atomic
 
 
 @dataclass
@@ -95,10 +94,19 @@ def load_interactions(cfg: RecConfig) -> InteractionData:
                         split=cfg.data.split, seed=cfg.data.seed, order=cfg.data.order)
     if not isinstance(data, InteractionData):
         raise ConfigError(f"dataset {cfg.dataset!r} is not a recommendation dataset; use `graphcl cluster` or `graphcl hetero`")
-    if data.test is None:
-        raise ConfigError(f"dataset {cfg.dataset!r} has no test split")
+    return prepare_interactions(data, cfg)
+
+
+def prepare_interactions(data: InteractionData, cfg: RecConfig) -> InteractionData:
+    """Apply ``cfg``'s protocol to loaded ``data``: a validation split carved from train when the
+    honest protocol needs one, cold users handled, and every evaluated split non-empty."""
+    if data.test is None or data.test.nnz == 0:
+        raise ConfigError(f"dataset {cfg.dataset!r} has no test interactions (data.split={list(cfg.data.split)})")
     if cfg.protocol == "honest" and data.valid is None:
         data = data.with_valid_split(cfg.data.valid_ratio, cfg.data.seed)
+    if cfg.protocol == "honest" and (data.valid is None or data.valid.nnz == 0):
+        raise ConfigError(f"dataset {cfg.dataset!r} has no validation interactions for the honest protocol "
+                          f"(data.split={list(cfg.data.split)}, data.valid_ratio={cfg.data.valid_ratio})")
     if cfg.data.cold_users == "drop":
         data = data.drop_cold_users()
     try:
@@ -132,7 +140,7 @@ def run(cfg: RecConfig, out_dir: Optional[os.PathLike] = None, resume: bool = Fa
     device = resolve_device(cfg.train.device)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
-    data = data if data is not None else load_interactions(cfg)
+    data = load_interactions(cfg) if data is None else prepare_interactions(data, cfg)
     model = build_model(cfg, data, device)
     select_eval, test_eval = evaluators(data, cfg, device)
     out = Path(out_dir) if out_dir is not None else None
@@ -166,8 +174,7 @@ def run(cfg: RecConfig, out_dir: Optional[os.PathLike] = None, resume: bool = Fa
         "data": data.stats(),
     }
     if out is not None:
-        with open(out / "metrics.json", "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=2)
+        write_json_atomic(result, out / "metrics.json")
     return result
 
 

@@ -16,7 +16,6 @@ progress, and a hard stop on a NaN/inf loss that keeps the last good checkpoint.
 """
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
@@ -92,6 +91,10 @@ class FitResult:
     wall_seconds: float = 0.0  # training wall time of the whole run, every resumed call included
 
 
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
+
+
 def _mean(values: List[float]) -> float:
     return sum(values) / max(len(values), 1)
 
@@ -110,6 +113,11 @@ class Trainer:
     ) -> None:
         self.config = config
         self.device = resolve_device(config.device)
+        built_on = getattr(model, "device_", None)
+        if built_on is not None and not _same_device(torch.device(built_on), self.device):
+            # .to() moves parameters and buffers, not the graph tensors a model built on its device
+            raise ConfigError(f"the model was built on {built_on} but train.device is {self.device}: "
+                              f"build it with device={str(self.device)!r}")
         if config.threads:
             torch.set_num_threads(config.threads)
         self.model = model.to(self.device)
