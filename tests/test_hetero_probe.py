@@ -1,7 +1,6 @@
 """Linear probe and k-means evaluation of frozen embeddings."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from sklearn.metrics import f1_score
