@@ -48,9 +48,9 @@ def positive_pairs(edge_index: torch.Tensor, num_nodes: int, order: int = 1,
     for _ in range(order - 1):
         power = power @ adj
         total = total + power if cumulative else power
-    power = sp.coo_matrix(total)
-    keep = power.row != power.col
-    rows, cols, vals = power.row[keep], power.col[keep], power.data[keep]
+    w = sp.coo_matrix(total)
+    keep = w.row != w.col
+    rows, cols, vals = w.row[keep], w.col[keep], w.data[keep]
     order_idx = np.lexsort((cols, rows))
     pairs = torch.from_numpy(np.stack([rows[order_idx], cols[order_idx]]).astype(np.int64))
     return pairs.to(edge_index.device), torch.from_numpy(vals[order_idx].astype(np.float32)).to(edge_index.device)
