@@ -6,6 +6,9 @@ import json
 import pytest
 
 from graphcl.cli import main
+from graphcl.cli.hetero import HeteroRunConfig
+from graphcl.config import from_dict
+from graphcl.errors import ConfigError
 
 
 def test_bad_parameter_is_one_line_error(capsys, tmp_path):
@@ -24,6 +27,22 @@ def test_missing_data_folder(capsys, monkeypatch):
     monkeypatch.delenv("GRAPHCL_DATA", raising=False)
     code = main(["hetero", "--model", "heco", "--dataset", "acm", "--epochs", "1"])
     assert code == 2 and "GRAPHCL_DATA" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("select, metric, mode", [("train_loss", "val_micro_f1", "min"), ("train_loss", "train_loss", "max"),
+                                                   ("val_probe", "recall@20", "max")])
+def test_metric_conflicting_with_select_is_refused(select, metric, mode):
+    # select decides the early-stopping signal; a train.metric/mode that disagrees used to be overwritten silently.
+    with pytest.raises(ConfigError, match="conflicts with select"):
+        from_dict(HeteroRunConfig, {"select": select, "train": {"metric": metric, "mode": mode}}, "config")
+
+
+def test_select_sets_the_early_stopping_signal():
+    cfg = from_dict(HeteroRunConfig, {"select": "val_probe"}, "config")
+    assert (cfg.train.metric, cfg.train.mode) == ("val_micro_f1", "max")
+    cfg = from_dict(HeteroRunConfig, {"select": "val_probe", "train": {"metric": "val_micro_f1", "mode": "max"}}, "config")
+    assert (cfg.train.metric, cfg.train.mode) == ("val_micro_f1", "max")
+    assert (from_dict(HeteroRunConfig, {}, "config").train.metric) == "train_loss"
 
 
 @pytest.mark.slow

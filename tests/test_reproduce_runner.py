@@ -135,6 +135,9 @@ def test_finished_run_is_skipped_and_killed_run_is_redone(tiny_inter, tmp_path, 
     assert run_state(root, run) == "resume"
     redone = execute(run, root)
     assert redone["resumed"] is True and redone["epochs_run"] == 3
+    # both calls are named: the one that trained epochs 0-2 and the one that only wrote the JSON
+    assert [c["epochs"] for c in redone["calls"]] == [[0, 2], []]
+    assert all("torch" in c["versions"] for c in redone["calls"])
     assert result_path(root, run).is_file()
 
     # a torn JSON (kill during a non-atomic write elsewhere) does not count as finished
@@ -148,6 +151,7 @@ def test_finished_run_is_skipped_and_killed_run_is_redone(tiny_inter, tmp_path, 
     assert run_state(root, run) == "fresh"
     fresh = execute(run, root)
     assert fresh["resumed"] is False and not (work_dir(root, run) / "junk.txt").exists()
+    assert [c["epochs"] for c in fresh["calls"]] == [[0, 2]]  # a fresh start forgets the wiped folder's calls
     assert json.loads(result_path(root, run).read_text())["epochs_run"] == 3
 
 
@@ -163,6 +167,7 @@ def test_more_epochs_continue_a_finished_run_and_other_changes_restart(tiny_inte
     rec = execute(longer, root)
     assert rec["resumed"] is True and rec["epochs_run"] == 5
     assert [h["epoch"] for h in rec["history"]] == [0, 1, 2, 3, 4]
+    assert [c["epochs"] for c in rec["calls"]] == [[0, 2], [3, 4]]
     assert len(read_history(work_dir(root, longer) / "log.jsonl")) == 5
     (other,), _ = expand_runs(table, seeds=1, only=["mf"], overrides={"train": {"lr": 0.01}})
     assert run_state(root, other) == "fresh"

@@ -35,6 +35,8 @@ MODELS = {
 DATASETS = ("acm", "dblp", "aminer", "freebase", "imdb")
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "experiments" / "configs" / "hetero"
 
+_DEFAULT_SIGNAL = {"metric": "train_loss", "mode": "min"}  # HeteroRunConfig.train's defaults
+
 
 @dataclass
 class HeteroRunConfig:
@@ -46,7 +48,7 @@ class HeteroRunConfig:
     data_dir: Optional[str] = None
     select: Literal["train_loss", "val_probe"] = "train_loss"
     params: Dict[str, Any] = field(default_factory=dict)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=10000, lr=8e-4, patience=5, metric="train_loss", mode="min", seed=0))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=10000, lr=8e-4, patience=5, metric=_DEFAULT_SIGNAL["metric"], mode=_DEFAULT_SIGNAL["mode"], seed=0))
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     cluster_runs: int = 10
     threads: Optional[int] = None
@@ -62,7 +64,14 @@ class HeteroRunConfig:
         if self.layout is None:
             self.layout = "meow" if self.dataset == "imdb" else "heco"
         # The early-stopping signal follows from ``select``; the Trainer reads it from train.*.
-        self.train.metric, self.train.mode = ("train_loss", "min") if self.select == "train_loss" else ("val_micro_f1", "max")
+        # train.metric/mode may be left at this class's default or agree with ``select``;
+        # anything else would be silently replaced, so it is refused.
+        implied = ("train_loss", "min") if self.select == "train_loss" else ("val_micro_f1", "max")
+        for key, value, want in zip(("metric", "mode"), (self.train.metric, self.train.mode), implied):
+            if value not in (want, _DEFAULT_SIGNAL[key]):
+                raise ConfigError(f"train.{key}={value!r} conflicts with select={self.select!r}, which early-stops "
+                                  f"on {implied[0]} ({implied[1]}); set select instead of train.{key}")
+        self.train.metric, self.train.mode = implied
 
     def model_class(self):
         import importlib

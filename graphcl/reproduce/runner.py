@@ -4,7 +4,9 @@ Layout under the table's result folder ``root`` (``<out>/<table>``, or ``<table>
 
 * ``runs/<cell>__<protocol>__seed<S>.json`` — written atomically when a run finishes:
   the run's config, task result (test/valid metrics, best epoch, ...), the per-epoch
-  history, seconds/epoch, wall time, peak memory, versions, seed.
+  history, seconds/epoch, wall time, peak memory, versions, seed. ``versions`` and ``wall_seconds``
+  are those of the call that wrote the JSON; ``calls`` lists every call that trained the run since
+  its last fresh start (its code and the epochs it ran), from the folder's ``calls.jsonl``.
 * ``work/<run_id>/`` — the task's run folder (checkpoints, ``log.jsonl``) and a ``key``
   file; ``work/.gitignore`` keeps checkpoints out of git.
 
@@ -333,6 +335,34 @@ def versions() -> Dict[str, str]:
     return out
 
 
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def _log_call(wd: Path, started: float, code: Dict[str, str], from_epoch: int) -> None:
+    """Append this call to the folder's ``calls.jsonl`` before it trains, so that a run resumed
+    across commits (or machines) names the code of every stretch of epochs, killed calls included."""
+    line = json.dumps({"started": _iso(started), "from_epoch": from_epoch, "versions": code})
+    with open(wd / "calls.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+
+
+def _calls(wd: Path, epochs_run: int) -> List[Dict[str, Any]]:
+    """The calls that trained in ``wd`` since its last fresh start, each with the epochs it ran
+    (``epochs``: [first, last], or [] when it resumed and stopped at once)."""
+    calls = []
+    for line in (wd / "calls.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            calls.append(json.loads(line))
+        except ValueError:
+            continue  # a line torn by a kill
+    ends = [c["from_epoch"] for c in calls[1:]] + [epochs_run]
+    for call, end in zip(calls, ends):
+        call["epochs"] = [call["from_epoch"], end - 1] if end > call["from_epoch"] else []
+        del call["from_epoch"]
+    return calls
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MiB (Linux reports KiB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -379,6 +409,7 @@ def _train(run: RunSpec, root: Path, isolated: bool, state: State, wd: Path,
     (wd / "key").write_text(run_key(run) + "\n")
     started = time.time()
     code = versions()  # the code this call trains with; a commit made while it runs must not be named
+    _log_call(wd, started, code, len(read_history(wd / "log.jsonl")) if state == "resume" else 0)
     t0 = time.perf_counter()
     result = task.run(run.config, wd, resume=(state == "resume"))
     wall = time.perf_counter() - t0
@@ -404,7 +435,8 @@ def _train(run: RunSpec, root: Path, isolated: bool, state: State, wd: Path,
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "memory_scope": "run" if isolated else "process (runs shared one process)",
         "versions": code,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "started": _iso(started),
+        "calls": _calls(wd, len(history)),
         "history": history,
     }
     if wd != work_dir(root, run):
