@@ -94,3 +94,54 @@ def test_meow_variants_train_and_separate_planted_classes(cls):
         w = model.cluster_weights
         same = model.assignments[0][:, None] == model.assignments[0][None, :]
         assert torch.all(w[same & (model.assignments[1][:, None] == model.assignments[1][None, :])] == cfg.same_cluster_weight)
+
+
+OFFICIAL = dict(anchors="coarse", positives_in_denominator=False, same_cluster_weight=0.0, cluster_every=1,
+                proto_temperature="density", nei_max=[8, 40], adj_mask=[0.3, 0.2], feat_mask=0.3, gcn_norm="matrix",
+                attn_drop=0.2)
+
+
+def test_meow_with_the_official_codes_options_trains_and_separates_planted_classes():
+    torch.manual_seed(0)
+    data = planted_graph()
+    cfg = MEOWConfig(hidden=32, tau=0.5, dropout=0.1, num_clusters=[6, 12], lam_proto=0.5, proto_tau=0.5, **OFFICIAL)
+    model = MEOW(data, cfg)
+    # pruned graphs: at most nei_max entries per row; the masked branch doubles the attention's inputs
+    for adj, k in zip(model.adjs, cfg.nei_max):
+        assert torch.bincount(adj.coalesce().indices()[1]).max() <= k  # MEOW's normalisation transposes
+    assert len(model.masked_adjs) == 2 and model.masked_target is not None
+    losses = _train(model, 30, 5e-3)
+    assert np.mean(losses[-5:]) < losses[0]
+    assert _probe(model, data)["micro_f1"] > 90
+    phis = model.proto_phis
+    assert len(phis) == 2 and all(torch.isclose(p.mean(), torch.tensor(0.5)) for p in phis)
+
+
+def test_meow_coarse_anchor_loss_is_the_official_formula():
+    """anchors=coarse, positives out of the denominator, weights R - #shared clusters: MEOW's InfoNce up to log R."""
+    torch.manual_seed(0)
+    data = planted_graph()
+    cfg = MEOWConfig(hidden=16, tau=0.5, dropout=0.0, num_clusters=[6, 12], lam_proto=0.0, **{
+        k: v for k, v in OFFICIAL.items() if k not in ("adj_mask", "feat_mask", "nei_max", "attn_drop")})
+    model = MEOW(data, cfg)
+    model.recluster(seed=0)
+    model.eval()
+    z_coarse, z_fine = model.views()
+    u, v = model._project(z_coarse), model._project(z_fine)
+    e = torch.exp(u @ v.t() / cfg.tau)
+    a, b = model.assignments
+    w = 2 - (a[:, None] == a[None, :]).float() - (b[:, None] == b[None, :]).float()
+    expected = -torch.log(e.diag() / (w * e).sum(1)).mean() - np.log(2)  # graphcl averages the R weights
+    assert torch.isclose(model.loss()["loss"], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("key, value, message", [("nei_max", [5], "one value per meta-path"),
+                                                  ("adj_mask", [0.1, 0.2, 0.3], "one value per meta-path")])
+def test_meow_per_metapath_options_need_one_value_each(key, value, message):
+    with pytest.raises(Exception, match=message):
+        MEOW(planted_graph(), MEOWConfig(num_clusters=[6, 12], **{key: value}))
+
+
+def test_meow_feature_mask_needs_the_masked_graphs():
+    with pytest.raises(Exception, match="feat_mask needs model.adj_mask"):
+        MEOWConfig(feat_mask=0.2)

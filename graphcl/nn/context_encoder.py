@@ -11,7 +11,7 @@
       Z = LayerNorm(A dropout(PReLU(A dropout(X W_1)) W_2))
 
   with ``A`` a normalised adjacency (sparse tensor or any ``A @ X`` operator) and a
-  per-row, parameter-free layer norm.
+  parameter-free layer norm per row or (``norm="matrix"``, MEOW's code) over the whole matrix.
 """
 from __future__ import annotations
 
@@ -32,18 +32,22 @@ class ContextFusion(nn.Module):
         for m in self.maps:
             nn.init.xavier_normal_(m.weight, gain=1.414)
 
+    def context(self, contexts: Sequence[torch.Tensor]) -> torch.Tensor:
+        """``sum_p dropout(W_{m,p} c_{m,p})``: one dropout draw that several target inputs can share."""
+        return sum(self.drop(fc(c)) for fc, c in zip(self.maps, contexts))
+
     def forward(self, h_target: torch.Tensor, contexts: Sequence[torch.Tensor]) -> torch.Tensor:
-        out = h_target
-        for fc, c in zip(self.maps, contexts):
-            out = out + self.drop(fc(c))
-        return F.elu(out)
+        return F.elu(h_target + self.context(contexts))
 
 
 class LayerNormGCN(nn.Module):
     """``forward(X [N,d], A) -> Z [N,d]``: two propagation steps and a row layer norm."""
 
-    def __init__(self, dim: int, dropout: float = 0.0) -> None:
+    def __init__(self, dim: int, dropout: float = 0.0, norm: str = "row") -> None:
         super().__init__()
+        if norm not in ("row", "matrix"):
+            raise ValueError(f"layer norm must be 'row' or 'matrix', got {norm!r}")
+        self.norm = norm
         self.w1 = nn.Linear(dim, dim, bias=False)
         self.w2 = nn.Linear(dim, dim, bias=False)
         self.act = nn.PReLU()
@@ -54,4 +58,4 @@ class LayerNormGCN(nn.Module):
     def forward(self, x: torch.Tensor, adj) -> torch.Tensor:
         h = self.act(adj @ self.drop(self.w1(x)))
         z = adj @ self.drop(self.w2(h))
-        return F.layer_norm(z, (z.shape[1],))
+        return F.layer_norm(z, tuple(z.shape) if self.norm == "matrix" else (z.shape[1],))
