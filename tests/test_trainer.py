@@ -170,3 +170,24 @@ def test_time_budget_counts_the_whole_run_across_resumed_calls(monkeypatch, tmp_
 def test_time_budget_must_be_positive():
     with pytest.raises(ConfigError, match="train.max_minutes"):
         cfg(max_minutes=0)
+
+
+def test_epoch_seconds_include_the_epoch_start_hook(monkeypatch, tmp_path):
+    """Re-clustering (MEOW) or view regeneration (SGL) in on_epoch_start is training time."""
+    import graphcl.train.trainer as trainer_mod
+
+    clock = _Clock()
+    monkeypatch.setattr(trainer_mod, "time", clock)
+
+    class SlowStart(Quadratic):
+        def on_epoch_start(self, epoch):
+            clock.now += 7.0
+            super().on_epoch_start(epoch)
+
+    def batches(epoch):
+        clock.now += 2.0
+        yield 1.0
+
+    Trainer(SlowStart(), cfg(epochs=2, patience=0), batches=batches, out_dir=tmp_path).fit()
+    log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["seconds"] for r in log] == [9.0, 9.0]

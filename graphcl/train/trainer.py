@@ -199,9 +199,9 @@ class Trainer:
                     stopped = "time_budget"
                     break
                 self.model.train()
+                t0 = time.perf_counter()  # the hooks (view regeneration, re-clustering) are training time too
                 if hasattr(self.model, "on_epoch_start"):
                     self.model.on_epoch_start(epoch)
-                t0 = time.perf_counter()
                 sums: Dict[str, float] = {}
                 n = 0
                 bar = tqdm(self.batches(epoch), desc=f"epoch {epoch}", leave=False, disable=not cfg.progress)
