@@ -118,3 +118,17 @@ def test_prototype_loss_by_hand():
     phi = 0.5
     row = -math.log(math.exp(1 / phi) / (math.exp(1 / phi) + 1))
     assert abs(float(prototype_loss(z, [mu], [a], phi)) - row) < 1e-6
+
+
+def test_context_fusion_adds_contexts_to_the_target_in_order():
+    """Bit-identical to h + W_1 c_1 + W_2 c_2 (left to right), so MEOW runs reproduce across versions."""
+    from graphcl.nn.context_encoder import ContextFusion
+
+    torch.manual_seed(0)
+    fusion = ContextFusion(3, 8, dropout=0.0)
+    h, contexts = torch.randn(50, 8), [torch.randn(50, 8) for _ in range(3)]
+    expected = h
+    for fc, c in zip(fusion.maps, contexts):
+        expected = expected + fc(c)
+    assert torch.equal(fusion(h, contexts), torch.nn.functional.elu(expected))
+    assert torch.equal(fusion.context(contexts), fusion.maps[0](contexts[0]) + fusion.maps[1](contexts[1]) + fusion.maps[2](contexts[2]))

@@ -32,12 +32,14 @@ class ContextFusion(nn.Module):
         for m in self.maps:
             nn.init.xavier_normal_(m.weight, gain=1.414)
 
-    def context(self, contexts: Sequence[torch.Tensor]) -> torch.Tensor:
-        """``sum_p dropout(W_{m,p} c_{m,p})``: one dropout draw that several target inputs can share."""
-        return sum(self.drop(fc(c)) for fc, c in zip(self.maps, contexts))
+    def context(self, contexts: Sequence[torch.Tensor], start=0) -> torch.Tensor:
+        """``start + sum_p dropout(W_{m,p} c_{m,p})``, added left to right: one dropout draw that
+        several target inputs can share (``start=0``)."""
+        return sum((self.drop(fc(c)) for fc, c in zip(self.maps, contexts)), start)
 
     def forward(self, h_target: torch.Tensor, contexts: Sequence[torch.Tensor]) -> torch.Tensor:
-        return F.elu(h_target + self.context(contexts))
+        # h + a + b in this order, as before `context` existed: graphcl's MEOW stays bit-identical
+        return F.elu(self.context(contexts, h_target))
 
 
 class LayerNormGCN(nn.Module):
