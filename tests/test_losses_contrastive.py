@@ -107,6 +107,41 @@ def test_info_nce_unnormalised_uses_raw_dot_products():
     assert float(info_nce(a, p, tau, normalize=False)) == pytest.approx(expected, rel=1e-6)
 
 
+def test_info_nce_pos_clamp_clips_the_numerator_only():
+    a = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    p = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    tau = 0.5
+    # logits [[4, 4], [0, 2]]: the first positive (4) is clipped to 3, the second (2) is not
+    expected = 0.5 * ((-3 + math.log(2 * math.exp(4))) + (-2 + math.log(1 + math.exp(2))))
+    assert float(info_nce(a, p, tau, normalize=False, pos_clamp=3.0)) == pytest.approx(expected, rel=1e-6)
+    # a bound no score reaches changes nothing
+    torch.testing.assert_close(info_nce(a, p, tau, normalize=False, pos_clamp=10.0),
+                               info_nce(a, p, tau, normalize=False))
+    with pytest.raises(ValueError, match="pos_clamp must be > 0"):
+        info_nce(a, p, tau, pos_clamp=0.0)
+
+
+def test_info_nce_clipped_positive_only_pushes_scores_down():
+    # past the bound the loss is the denominator's logsumexp alone: its gradient lowers the
+    # positive's score too, where plain InfoNCE raises it
+    g = torch.Generator().manual_seed(3)
+    a = (3 * torch.randn(4, 3, generator=g, dtype=torch.float64)).requires_grad_(True)
+    p = a.detach().clone().requires_grad_(True)  # positives = anchors: large positive scores
+    clipped = info_nce(a, p, 0.2, normalize=False, pos_clamp=1.0)
+    clipped.backward()
+    a2, p2 = a.detach().clone().requires_grad_(True), p.detach().clone().requires_grad_(True)
+    torch.logsumexp(a2 @ p2.T / 0.2, 1).mean().add(-1.0).backward()
+    torch.testing.assert_close(a.grad, a2.grad)
+    torch.testing.assert_close(p.grad, p2.grad)
+    # orthonormal anchors, positives t * anchors: only the positive scores (t / 0.2) grow with
+    # t; plain InfoNCE falls as they grow, the clipped one (past 1.0) rises
+    for clamp, sign in ((None, -1), (1.0, 1)):
+        t = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+        e = torch.eye(3, dtype=torch.float64)
+        info_nce(e, t * e, 0.2, normalize=False, pos_clamp=clamp).backward()
+        assert sign * float(t.grad) > 0
+
+
 def test_info_nce_gradcheck():
     g = torch.Generator().manual_seed(2)
     a = torch.randn(4, 3, generator=g, dtype=torch.float64, requires_grad=True)

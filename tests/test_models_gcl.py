@@ -147,6 +147,28 @@ def test_lightgcl_negatives_are_the_batch_or_every_node(tiny, negatives):
     torch.testing.assert_close(cl, expected)
 
 
+def test_lightgcl_pos_clamp_clips_the_positive_as_the_official_code(tiny):
+    torch.manual_seed(0)
+    model = LightGCL(tiny, LightGCL.Config(q=3))
+    batch = next(iter(BPRSampler(tiny.train, 64, seed=0).epoch(0)))
+    _, (svd_view, main_view) = model.views.full(model.gen)
+    n_users = model.num_users
+    blocks = ((torch.unique(batch.users), slice(0, n_users)),
+              (torch.unique(batch.pos) + n_users, slice(n_users, None)))
+    positives = torch.cat([(svd_view[nodes] * main_view[nodes]).sum(1) / 0.2 for nodes, _ in blocks])
+    bound = float(positives.detach().abs().median())  # clips about half of the positives
+    model.config.pos_clamp = bound
+    cl = model.loss(batch)["cl"]
+    expected = 0.0
+    for nodes, block in blocks:
+        scores = svd_view[nodes] @ main_view[block].T / 0.2
+        positive = (svd_view[nodes] * main_view[nodes]).sum(1) / 0.2
+        expected = expected + (torch.logsumexp(scores, 1) - positive.clamp(-bound, bound)).mean()
+    torch.testing.assert_close(cl, expected)
+    model.config.pos_clamp = None
+    assert float(model.loss(batch)["cl"]) < float(cl)  # clipping only removes reward
+
+
 @pytest.mark.parametrize("name,cls", [("sgl", SGL), ("simgcl", SimGCL), ("xsimgcl", XSimGCL), ("lightgcl", LightGCL),
                                       ("gcl", GCL)])
 def test_models_are_registered_and_their_configs_reject_unknown_keys(name, cls):
@@ -185,6 +207,8 @@ def test_paper_configs_are_validated_when_built(cls):
     ({"view": "svd", "num_views": 3, "rho": 0.0}, "rho > 0"),
     ({"view": "sideways"}, "sideways"),
     ({"rho": 1.5}, "rho"),
+    ({"loss": "dcl", "pos_clamp": 5.0}, "pos_clamp is only available for loss infonce"),
+    ({"pos_clamp": 0.0}, "pos_clamp must be > 0"),
 ])
 def test_bad_gcl_configs_are_rejected(params, match):
     with pytest.raises(ConfigError, match=match):

@@ -9,6 +9,12 @@ candidate set ``C`` that contains each positive at ``pos_index[i]``:
 With ``candidates=None`` the candidates are the positives themselves (in-batch negatives:
 every other node of the batch is a negative, the SimGCL/XSimGCL convention). Passing all
 nodes of the positive view as ``candidates`` gives the all-node negatives of SGL/LightGCL.
+
+``pos_clamp=c`` clips the numerator's score ``a_i.p_i / tau`` to ``[-c, c]`` (the denominator
+keeps it unclipped), as LightGCL's official code does with c = 5. With raw dot products this
+changes what the loss asks for: past ``c`` the positive stops pulling, while the denominator
+still pushes every score down, the positive's too, so the term bounds the embeddings' scale
+instead of rewarding its growth.
 """
 from __future__ import annotations
 
@@ -44,13 +50,20 @@ def contrast_logits(anchor: torch.Tensor, positive: torch.Tensor, tau: float,
 
 def info_nce(anchor: torch.Tensor, positive: torch.Tensor, tau: float,
              candidates: Optional[torch.Tensor] = None, pos_index: Optional[torch.Tensor] = None,
-             normalize: bool = True) -> torch.Tensor:
+             normalize: bool = True, pos_clamp: Optional[float] = None) -> torch.Tensor:
     """InfoNCE (see module docstring); a scalar averaged over the B anchors."""
+    if pos_clamp is not None and pos_clamp <= 0:
+        raise ValueError(f"pos_clamp must be > 0, got {pos_clamp}")
     _, logits, index = contrast_logits(anchor, positive, tau, candidates, pos_index, normalize)
     # The positive is column ``index`` of the logits, so InfoNCE is cross-entropy; its fused
     # log-softmax kernel runs 2x faster forward + backward than logsumexp minus the positive
     # (measured on B = 1,900: 9 vs 20 ms), and the B x B logits dominate in-batch contrast on CPU.
-    return F.cross_entropy(logits, index)
+    if pos_clamp is None:
+        return F.cross_entropy(logits, index)
+    # the positive's logit read back from the logits, so that without clipping this equals the above
+    pos = logits.gather(1, index[:, None]).squeeze(1)
+    lse = F.cross_entropy(logits, index, reduction="none") + pos
+    return (lse - pos.clamp(-pos_clamp, pos_clamp)).mean()
 
 
 __all__ = ["contrast_logits", "info_nce"]

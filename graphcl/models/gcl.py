@@ -17,7 +17,8 @@ The model is LightGCN plus a contrastive term over views of the user/item embedd
 * ``loss`` picks the contrastive loss: pairwise ``infonce`` / ``dcl`` (with more than two
   views, averaged over all view pairs ``a < b``, view ``a`` anchoring) or the multi-view
   ``multiview_infonce`` / ``mv_dhel`` (one term per node over all views at once).
-* ``cl_normalize``: cosine similarities (default) or raw dot products (LightGCL's code).
+* ``cl_normalize``: cosine similarities (default) or raw dot products (LightGCL's code);
+  ``pos_clamp`` clips the positive's InfoNCE score in the numerator (LightGCL's code: 5).
 * ``negatives``: ``batch`` contrasts the batch's unique users (items) with each other;
   ``all`` (pairwise losses only) uses every user (item) of the positive view.
 
@@ -33,6 +34,7 @@ global generator at construction, so a run is reproducible from ``train.seed`` a
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Dict, List, Literal, Optional, Sequence, Tuple
 
 import torch
@@ -69,6 +71,7 @@ class GCLConfig(LightGCNConfig):
     tau: float = 0.2
     negatives: Literal["batch", "all"] = "batch"
     cl_normalize: bool = True  # cosine similarities; False = raw dot products (pairwise losses only)
+    pos_clamp: Optional[float] = None  # clip the positive's score in InfoNCE's numerator (LightGCL's code: 5)
     eps: float = 0.1  # noise magnitude (noise, cross_layer)
     rho: float = 0.1  # dropout ratio (edge/node dropout, random walk; svd: main-view edge dropout)
     layer_star: int = 1  # contrasted layer (cross_layer)
@@ -93,6 +96,10 @@ class GCLConfig(LightGCNConfig):
             raise ConfigError(f"params.negatives=all is only available for pairwise losses, not {self.loss!r}")
         if not self.cl_normalize and self.loss in MULTIVIEW_LOSSES:
             raise ConfigError(f"params.cl_normalize=false is only available for pairwise losses, not {self.loss!r}")
+        if self.pos_clamp is not None:
+            check_positive("params.pos_clamp", self.pos_clamp)
+            if self.loss != "infonce":
+                raise ConfigError(f"params.pos_clamp is only available for loss infonce, not {self.loss!r}")
         if self.view in ("noise", "cross_layer", "svd") and self.layers < 1:
             raise ConfigError(f"params.layers must be >= 1 for view {self.view!r}")
         if self.view == "cross_layer" and self.layer_star + self.num_views - 2 > self.layers:
@@ -259,6 +266,8 @@ class GCL(LightGCN):
         if cfg.loss in MULTIVIEW_LOSSES:
             return MULTIVIEW_LOSSES[cfg.loss](picked, cfg.tau)
         fn = PAIRWISE_LOSSES[cfg.loss]
+        if cfg.pos_clamp is not None:
+            fn = partial(fn, pos_clamp=cfg.pos_clamp)
         pairs = [(a, b) for a in range(len(picked)) for b in range(a + 1, len(picked))]
         total = 0.0
         for a, b in pairs:
