@@ -15,7 +15,7 @@
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +32,7 @@ class ContextFusion(nn.Module):
         for m in self.maps:
             nn.init.xavier_normal_(m.weight, gain=1.414)
 
-    def context(self, contexts: Sequence[torch.Tensor], start=0) -> torch.Tensor:
+    def context(self, contexts: Sequence[torch.Tensor], start: Union[torch.Tensor, float] = 0) -> torch.Tensor:
         """``start + sum_p dropout(W_{m,p} c_{m,p})``, added left to right: one dropout draw that
         several target inputs can share (``start=0``)."""
         return sum((self.drop(fc(c)) for fc, c in zip(self.maps, contexts)), start)
