@@ -169,6 +169,25 @@ def test_lightgcl_pos_clamp_clips_the_positive_as_the_official_code(tiny):
     assert float(model.loss(batch)["cl"]) < float(cl)  # clipping only removes reward
 
 
+def test_lightgcl_interaction_anchors_weight_nodes_by_batch_multiplicity(tiny):
+    torch.manual_seed(0)
+    model = LightGCL(tiny, LightGCL.Config(q=3, cl_nodes="interactions"))
+    batch = next(iter(BPRSampler(tiny.train, 64, seed=0).epoch(0)))
+    assert len(torch.unique(batch.users)) < len(batch.users)  # the test needs repeated anchors
+    _, (svd_view, main_view) = model.views.full(model.gen)
+    n_users = model.num_users
+    expected = 0.0
+    for nodes, block in ((batch.users, slice(0, n_users)),
+                         (torch.cat([batch.pos, batch.neg]) + n_users, slice(n_users, None))):
+        scores = svd_view[nodes] @ main_view[block].T / 0.2
+        positive = (svd_view[nodes] * main_view[nodes]).sum(1) / 0.2
+        expected = expected + (torch.logsumexp(scores, 1) - positive).mean()
+    cl = model.loss(batch)["cl"]
+    torch.testing.assert_close(cl, expected)
+    model.config.cl_nodes = "unique"
+    assert abs(float(model.loss(batch)["cl"]) - float(cl)) > 1e-4
+
+
 @pytest.mark.parametrize("name,cls", [("sgl", SGL), ("simgcl", SimGCL), ("xsimgcl", XSimGCL), ("lightgcl", LightGCL),
                                       ("gcl", GCL)])
 def test_models_are_registered_and_their_configs_reject_unknown_keys(name, cls):
@@ -209,6 +228,8 @@ def test_paper_configs_are_validated_when_built(cls):
     ({"rho": 1.5}, "rho"),
     ({"loss": "dcl", "pos_clamp": 5.0}, "pos_clamp is only available for loss infonce"),
     ({"pos_clamp": 0.0}, "pos_clamp must be > 0"),
+    ({"cl_nodes": "interactions"}, "cl_nodes=interactions needs params.negatives=all"),
+    ({"cl_nodes": "edges", "negatives": "all"}, "cl_nodes: 'edges'"),
 ])
 def test_bad_gcl_configs_are_rejected(params, match):
     with pytest.raises(ConfigError, match=match):

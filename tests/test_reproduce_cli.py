@@ -43,7 +43,7 @@ def test_quick_ml100k_runs_and_reports(tmp_path, capsys):
     md = (tmp_path / "ml100k-quick.md").read_text()
     assert "Quick smoke run" in md and "| BPR-MF (LightGCN, 0 layers) | honest | recall@10 | 0.2368 |" in md
     runs = sorted(p.name for p in (tmp_path / "ml100k-quick" / "runs").glob("*.json"))
-    cells = ["bpr-mf", "lightgcl", "lightgcl-clip", "lightgcn", "pop", "sgl", "simgcl", "xsimgcl"]
+    cells = ["bpr-mf", "lightgcl", "lightgcl-anchors", "lightgcl-clip", "lightgcn", "pop", "sgl", "simgcl", "xsimgcl"]
     assert runs == sorted(f"{c}__honest__seed2020.json" for c in cells)
     rec = json.loads((tmp_path / "ml100k-quick" / "runs" / "bpr-mf__honest__seed2020.json").read_text())
     assert rec["epochs_run"] == 2 and len(rec["history"]) == 2

@@ -21,8 +21,12 @@ The model is LightGCN plus a contrastive term over views of the user/item embedd
   ``pos_clamp`` clips the positive's InfoNCE score in the numerator (LightGCL's code: 5).
 * ``negatives``: ``batch`` contrasts the batch's unique users (items) with each other;
   ``all`` (pairwise losses only) uses every user (item) of the positive view.
+* ``cl_nodes`` (``negatives="all"`` only): ``unique`` anchors on the batch's unique users and
+  positive items; ``interactions`` on each interaction's user and both its items, duplicates
+  kept (LightGCL's code), which weights anchors by how often the batch samples them and adds
+  the uniformly drawn negative items.
 
-The contrasted nodes are the batch's unique users and unique positive items. With in-batch
+By default the contrasted nodes are the batch's unique users and unique positive items. With in-batch
 negatives the loss reads the embeddings at the batch's nodes only, so noise views compute
 their gradient-free residuals on those rows and their neighbourhoods instead of every row
 (``_Views.rows``; same distribution, ~2x cheaper views on Gowalla). With
@@ -70,6 +74,7 @@ class GCLConfig(LightGCNConfig):
     lam: float = 0.1  # weight of the contrastive term
     tau: float = 0.2
     negatives: Literal["batch", "all"] = "batch"
+    cl_nodes: Literal["unique", "interactions"] = "unique"  # anchors; interactions: LightGCL's code
     cl_normalize: bool = True  # cosine similarities; False = raw dot products (pairwise losses only)
     pos_clamp: Optional[float] = None  # clip the positive's score in InfoNCE's numerator (LightGCL's code: 5)
     eps: float = 0.1  # noise magnitude (noise, cross_layer)
@@ -92,6 +97,11 @@ class GCLConfig(LightGCNConfig):
         check_positive("params.eps", self.eps, allow_zero=True)
         check_fraction("params.rho", self.rho)
         check_positive("params.q", self.q)
+        if self.cl_nodes not in ("unique", "interactions"):
+            raise ConfigError(f"params.cl_nodes: {self.cl_nodes!r} is not one of ['unique', 'interactions']")
+        if self.cl_nodes == "interactions" and self.negatives != "all":
+            raise ConfigError("params.cl_nodes=interactions needs params.negatives=all: with in-batch "
+                              "negatives a repeated node would also be its own negative")
         if self.loss in MULTIVIEW_LOSSES and self.negatives == "all":
             raise ConfigError(f"params.negatives=all is only available for pairwise losses, not {self.loss!r}")
         if not self.cl_normalize and self.loss in MULTIVIEW_LOSSES:
@@ -301,10 +311,15 @@ class GCL(LightGCN):
         terms = self.bpr_terms(rec_rows, index)
         if cfg.reg_scope == "table":
             terms["l2"] = cfg.reg * self.encoder.embedding.weight.pow(2).sum()
-        split = [len(users), len(pos)]
-        user_rows, item_rows = zip(*(r.split(split) for r in rows))
-        cl = (self.contrast(full, user_rows, users, slice(0, u_count))
-              + self.contrast(full, item_rows, pos + u_count, slice(u_count, n)))
+        if cfg.cl_nodes == "interactions":
+            user_nodes, item_nodes = batch.users, torch.cat([batch.pos, batch.neg]) + u_count
+            user_rows = [v[user_nodes] for v in full]
+            item_rows = [v[item_nodes] for v in full]
+        else:
+            user_nodes, item_nodes = users, pos + u_count
+            user_rows, item_rows = zip(*(r.split([len(users), len(pos)]) for r in rows))
+        cl = (self.contrast(full, user_rows, user_nodes, slice(0, u_count))
+              + self.contrast(full, item_rows, item_nodes, slice(u_count, n)))
         terms["cl"] = cl
         terms["loss"] = terms["bpr"] + cfg.lam * cl + terms["l2"]
         if cfg.diagnostics:

@@ -9,8 +9,10 @@ user (item) of the main view as negatives (``negatives="batch"``: the batch's un
 (no L2 normalisation), so the contrastive gradient scales with the embeddings instead of
 overwhelming BPR at initialisation. The official code also clips the positive's score
 ``a.p / tau`` to [-5, 5] in the numerator (``pos_clamp: 5``; off by default: on ml-100k it
-stalls training below the most-popular baseline, see experiments/tables/ml100k.yaml). L2 is ``reg * ||E^0||^2`` over the whole
-embedding table (``lambda2`` in the paper).
+stalls training below the most-popular baseline, see experiments/tables/ml100k.yaml). The code's
+anchors are each interaction's user and both its items, duplicates kept (``cl_nodes:
+interactions``); graphcl's default anchors on the batch's unique users and positive items.
+L2 is ``reg * ||E^0||^2`` over the whole embedding table (``lambda2`` in the paper).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ class LightGCLConfig:
     lam: float = 0.2
     negatives: Literal["batch", "all"] = "all"
     pos_clamp: Optional[float] = None  # the official code clips the positive's score to [-5, 5]
+    cl_nodes: Literal["unique", "interactions"] = "unique"  # interactions: the official code's anchors
     diagnostics: bool = True
 
     def __post_init__(self) -> None:
