@@ -61,6 +61,7 @@ from graphcl.views.svd import SVDView
 
 ViewName = Literal["noise", "edge_dropout", "node_dropout", "random_walk", "svd", "cross_layer"]
 LossName = Literal["infonce", "dcl", "multiview_infonce", "mv_dhel"]
+ClNodes = Literal["unique", "interactions"]
 
 PAIRWISE_LOSSES = {"infonce": info_nce, "dcl": dcl_loss}
 MULTIVIEW_LOSSES = {"multiview_infonce": multiview_info_nce, "mv_dhel": mv_dhel}
@@ -74,7 +75,7 @@ class GCLConfig(LightGCNConfig):
     lam: float = 0.1  # weight of the contrastive term
     tau: float = 0.2
     negatives: Literal["batch", "all"] = "batch"
-    cl_nodes: Literal["unique", "interactions"] = "unique"  # anchors; interactions: LightGCL's code
+    cl_nodes: ClNodes = "unique"  # anchors; interactions: LightGCL's code
     cl_normalize: bool = True  # cosine similarities; False = raw dot products (pairwise losses only)
     pos_clamp: Optional[float] = None  # clip the positive's score in InfoNCE's numerator (LightGCL's code: 5)
     eps: float = 0.1  # noise magnitude (noise, cross_layer)
@@ -97,8 +98,8 @@ class GCLConfig(LightGCNConfig):
         check_positive("params.eps", self.eps, allow_zero=True)
         check_fraction("params.rho", self.rho)
         check_positive("params.q", self.q)
-        if self.cl_nodes not in ("unique", "interactions"):
-            raise ConfigError(f"params.cl_nodes: {self.cl_nodes!r} is not one of ['unique', 'interactions']")
+        if self.cl_nodes not in ClNodes.__args__:
+            raise ConfigError(f"params.cl_nodes: {self.cl_nodes!r} is not one of {list(ClNodes.__args__)}")
         if self.cl_nodes == "interactions" and self.negatives != "all":
             raise ConfigError("params.cl_nodes=interactions needs params.negatives=all: with in-batch "
                               "negatives a repeated node would also be its own negative")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 from graphcl.data.interaction import InteractionData
-from graphcl.models.gcl import GCL, GCLConfig, paper_config
+from graphcl.models.gcl import GCL, ClNodes, GCLConfig, paper_config
 
 
 @dataclass
@@ -35,7 +35,7 @@ class LightGCLConfig:
     lam: float = 0.2
     negatives: Literal["batch", "all"] = "all"
     pos_clamp: Optional[float] = None  # the official code clips the positive's score to [-5, 5]
-    cl_nodes: Literal["unique", "interactions"] = "unique"  # interactions: the official code's anchors
+    cl_nodes: ClNodes = "unique"  # interactions: the official code's anchors
     diagnostics: bool = True
 
     def __post_init__(self) -> None:
