@@ -252,6 +252,12 @@ def check_positive(name: str, value: float, allow_zero: bool = False) -> None:
         raise ConfigError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value}")
 
 
+def check_choice(name: str, value: Any, choices: Any) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is one of the ``Literal`` type ``choices``: the
+    check the loader makes, for configs built in Python rather than read from YAML."""
+    _convert(value, choices, name)
+
+
 def check_fraction(name: str, value: float, closed: bool = False) -> None:
     """Raise :class:`ConfigError` unless 0 <= value < 1 (or <= 1 if ``closed``)."""
     if not (0 <= value < 1 or (closed and value == 1)):

@@ -43,7 +43,7 @@ from typing import Dict, List, Literal, Optional, Sequence, Tuple
 
 import torch
 
-from graphcl.config import check_fraction, check_positive
+from graphcl.config import check_choice, check_fraction, check_positive
 from graphcl.data.interaction import InteractionData
 from graphcl.data.sampler import BPRBatch
 from graphcl.errors import ConfigError
@@ -87,10 +87,8 @@ class GCLConfig(LightGCNConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.view not in ViewName.__args__:
-            raise ConfigError(f"params.view: {self.view!r} is not one of {list(ViewName.__args__)}")
-        if self.loss not in LossName.__args__:
-            raise ConfigError(f"params.loss: {self.loss!r} is not one of {list(LossName.__args__)}")
+        check_choice("params.view", self.view, ViewName)
+        check_choice("params.loss", self.loss, LossName)
         if self.num_views < 2:
             raise ConfigError(f"params.num_views must be >= 2, got {self.num_views}")
         check_positive("params.lam", self.lam, allow_zero=True)
@@ -98,8 +96,7 @@ class GCLConfig(LightGCNConfig):
         check_positive("params.eps", self.eps, allow_zero=True)
         check_fraction("params.rho", self.rho)
         check_positive("params.q", self.q)
-        if self.cl_nodes not in ClNodes.__args__:
-            raise ConfigError(f"params.cl_nodes: {self.cl_nodes!r} is not one of {list(ClNodes.__args__)}")
+        check_choice("params.cl_nodes", self.cl_nodes, ClNodes)
         if self.cl_nodes == "interactions" and self.negatives != "all":
             raise ConfigError("params.cl_nodes=interactions needs params.negatives=all: with in-batch "
                               "negatives a repeated node would also be its own negative")
