@@ -48,11 +48,10 @@ def compare(record: dict, rerun: dict) -> dict:
     shared = sorted(set(a) & set(b))
     diffs = {k: abs(a[k] - b[k]) for k in shared}
     worst = max(diffs, key=diffs.get) if diffs else None
-    if worst is not None and diffs[worst] == 0:
-        worst = None  # nothing differs: no key to name
+    largest = diffs[worst] if worst is not None else None
     return {**{counted: [record.get(counted), rerun.get(counted)] for counted in COUNTS},
-            "values_compared": len(shared), "max_abs_diff": max(diffs.values()) if diffs else None,
-            "worst_key": worst}
+            "values_compared": len(shared), "max_abs_diff": largest,
+            "worst_key": worst if largest else None}  # nothing differs: no key to name
 
 
 def main() -> None:
